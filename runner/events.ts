@@ -12,6 +12,8 @@ export type NodeFailure =
   | { kind: 'worker-died'; message: string }
   | { kind: 'out-of-memory'; message: string }
   | { kind: 'cache'; message: string }
+  /** an input's cache object was corrupt: the producer is recomputed, then this node retried */
+  | { kind: 'corrupt-input'; message: string; producerKey: string }
   | { kind: 'cancelled'; message: string };
 
 export type NodeStatus = 'executed' | 'cached' | 'failed' | 'skipped';
@@ -67,6 +69,8 @@ export interface RunSummaryNode {
   durationMs: number;
   variants: string[];
   executor?: string;
+  /** the cluster job that ran it (Slurm) */
+  jobId?: string;
   info?: Record<string, string | number | boolean>;
   failure?: NodeFailure;
   /** the node's summary.json, when it has one */

@@ -141,6 +141,18 @@ export interface NodeDefinition<P = any> {
    */
   check?(params: P): { param: string; message: string }[];
   run(ctx: NodeContext<P>): Promise<void>;
+  /**
+   * Called when the node's result comes from the cache, to put outputs back where
+   * the user expects them (a `command`'s declared outs in the spec's folder).
+   */
+  restore?(ctx: RestoreContext<P>): Promise<void>;
+}
+
+export interface RestoreContext<P = Record<string, unknown>> {
+  readonly params: P;
+  readonly specDir: string;
+  readonly outputs: Record<string, InputHandle>;
+  readonly log: Logger;
 }
 
 export function defineNode<P>(def: NodeDefinition<P>): NodeDefinition<P> {
@@ -161,6 +173,23 @@ export class UserInputError extends Error {
 /** Throw if the run was cancelled; call between units of work (batches, images). */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new CancelledError();
+}
+
+/** A program the node ran exited with a failure status. */
+export class CommandExitError extends Error {
+  override readonly name = 'CommandExitError';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The node finished but an output it promised is not there. */
+export class MissingOutputError extends Error {
+  override readonly name = 'MissingOutputError';
 }
 
 export class CancelledError extends Error {

@@ -1,0 +1,362 @@
+// The content-addressed store. Layout under the cache directory:
+//   objects/ab/<sha256>       file contents, read-only, shared by every entry that holds them
+//   entries/ab/<key>.json     one per node key: its outputs (port -> file -> object), duration,
+//                             logs, softlab version, and a checksum of itself
+//   locks/<key>.lock          per-key locks (lock.ts)
+//   tmp/<host>-<pid>-<rand>/  staging folders of running nodes; removed when their process is gone
+//   runs/                     records of recent runs (for gc and status)
+//
+// Commit protocol: every output file is hashed, fsynced and renamed into objects/
+// first; the entry is written last, atomically. A process killed at any point
+// leaves at worst unreferenced objects or a stale staging folder, never an entry
+// that points at something incomplete.
+
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { canonicalJson, digestFile, sha256 } from './hash.js';
+import { fsyncFile, isNoSpace, removeQuietly, writeFileAtomic } from './fs-atomic.js';
+import { pidAlive } from './lock.js';
+
+export const ENTRY_FORMAT = 1;
+
+export interface ObjectRef {
+  digest: string;
+  size: number;
+}
+
+export interface PortEntry {
+  kind: string;
+  /** relative file name -> object */
+  files: Record<string, ObjectRef>;
+}
+
+/** The report folder is stored as a port of this name. */
+export const REPORT_PORT = '_report';
+
+export interface CacheEntry {
+  format: number;
+  key: string;
+  /** node name and type that made it (informational: the key is what matters) */
+  name: string;
+  type: string;
+  createdAt: string;
+  durationMs: number;
+  softlabVersion: string;
+  outputs: Record<string, PortEntry>;
+  info: Record<string, string | number | boolean>;
+  logs: string[];
+  summary?: Record<string, unknown>;
+}
+
+/** Why a lookup did not give a usable entry. */
+export type CacheMiss =
+  | { kind: 'absent' }
+  | { kind: 'corrupt-entry'; message: string }
+  | { kind: 'missing-object'; message: string };
+
+export type LookupResult = { hit: true; entry: CacheEntry } | { hit: false; miss: CacheMiss };
+
+/** A problem the store reports as a typed value (it crosses into the runner and UI). */
+export class CacheError extends Error {
+  override readonly name = 'CacheError';
+  constructor(
+    message: string,
+    readonly code: 'no-space' | 'io' | 'corrupt-object',
+    readonly detail?: { digest?: string; file?: string },
+  ) {
+    super(message);
+  }
+}
+
+function shard(hex: string): string {
+  return hex.slice(0, 2);
+}
+
+export class CacheStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  objectPath(digest: string): string {
+    return path.join(this.root, 'objects', shard(digest), digest);
+  }
+
+  entryPath(key: string): string {
+    return path.join(this.root, 'entries', shard(key), `${key}.json`);
+  }
+
+  lockPath(key: string): string {
+    return path.join(this.root, 'locks', `${key}.lock`);
+  }
+
+  get tmpRoot(): string {
+    return path.join(this.root, 'tmp');
+  }
+
+  /** A fresh staging folder owned by this process. */
+  async makeStagingDir(label: string): Promise<string> {
+    const dir = path.join(this.tmpRoot, `${os.hostname()}-${process.pid}-${label}-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Read an entry and check it is whole: parseable, checksum right, every object present with its size. */
+  async lookup(key: string): Promise<LookupResult> {
+    let text: string;
+    try {
+      text = await readFile(this.entryPath(key), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { hit: false, miss: { kind: 'absent' } };
+      return { hit: false, miss: { kind: 'corrupt-entry', message: `cannot read cache entry: ${(e as Error).message}` } };
+    }
+    const parsed = parseEntry(text, key);
+    if ('error' in parsed) return { hit: false, miss: { kind: 'corrupt-entry', message: parsed.error } };
+    const entry = parsed.entry;
+    for (const port of Object.values(entry.outputs)) {
+      for (const [rel, ref] of Object.entries(port.files)) {
+        try {
+          const st = await stat(this.objectPath(ref.digest));
+          if (st.size !== ref.size) {
+            return { hit: false, miss: { kind: 'missing-object', message: `object for ${rel} has ${st.size} bytes, expected ${ref.size}` } };
+          }
+        } catch {
+          return { hit: false, miss: { kind: 'missing-object', message: `object for ${rel} is missing` } };
+        }
+      }
+    }
+    return { hit: true, entry };
+  }
+
+  /** Parse an entry without checking its objects (for readers that verify objects as they read them). */
+  async readEntry(key: string): Promise<CacheEntry | undefined> {
+    try {
+      const parsed = parseEntry(await readFile(this.entryPath(key), 'utf8'), key);
+      return 'entry' in parsed ? parsed.entry : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Move the files of staged output folders into objects/ and write the entry.
+   * `ports` maps port name -> { kind, dir }. The staged files are consumed.
+   */
+  async commit(
+    meta: Omit<CacheEntry, 'format' | 'outputs' | 'createdAt'>,
+    ports: Record<string, { kind: string; dir: string }>,
+  ): Promise<CacheEntry> {
+    try {
+      const outputs: Record<string, PortEntry> = {};
+      for (const [port, { kind, dir }] of Object.entries(ports)) {
+        const files: Record<string, ObjectRef> = {};
+        for (const rel of await listFiles(dir)) {
+          files[rel] = await this.putFile(path.join(dir, ...rel.split('/')));
+        }
+        outputs[port] = { kind, files };
+      }
+      const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
+      const body = { ...entry, checksum: sha256(canonicalJson(entry)) };
+      await writeFileAtomic(this.entryPath(meta.key), JSON.stringify(body) + '\n', this.tmpRoot);
+      return entry;
+    } catch (e) {
+      if (isNoSpace(e)) {
+        throw new CacheError(`no space left on the device of cache directory ${this.root}: free some space (or run "softlab gc") and rerun`, 'no-space');
+      }
+      throw e;
+    }
+  }
+
+  /** Move one file into the object store (or drop it if an identical object exists). */
+  async putFile(file: string): Promise<ObjectRef> {
+    const { digest, size } = await digestFile(file);
+    const target = this.objectPath(digest);
+    try {
+      const st = await stat(target);
+      if (st.size === size) {
+        await unlink(file).catch(() => undefined);
+        return { digest, size };
+      }
+      // a wrong-sized object under this digest is corrupt: replace it
+      await this.quarantine(digest);
+    } catch {
+      /* absent: store it */
+    }
+    await fsyncFile(file);
+    await chmod(file, 0o444);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+    return { digest, size };
+  }
+
+  /**
+   * Verify an object's digest (the slow, sure check) and return its path.
+   * A corrupt object is removed so that recomputation can store a good copy.
+   */
+  async verifiedObject(ref: ObjectRef, what: string): Promise<string> {
+    const p = this.objectPath(ref.digest);
+    let actual: { digest: string; size: number };
+    try {
+      actual = await digestFile(p);
+    } catch {
+      throw new CacheError(`cache object for ${what} is missing`, 'corrupt-object', { digest: ref.digest, file: p });
+    }
+    if (actual.digest !== ref.digest || actual.size !== ref.size) {
+      await this.quarantine(ref.digest);
+      throw new CacheError(`cache object for ${what} is corrupt (digest mismatch); it was removed and will be recomputed`, 'corrupt-object', {
+        digest: ref.digest,
+        file: p,
+      });
+    }
+    return p;
+  }
+
+  /** Remove a corrupt object (renamed aside first, so a concurrent reader never sees half of it). */
+  async quarantine(digest: string): Promise<void> {
+    const p = this.objectPath(digest);
+    const aside = path.join(this.tmpRoot, `corrupt-${digest}-${randomBytes(4).toString('hex')}`);
+    await mkdir(this.tmpRoot, { recursive: true });
+    try {
+      await rename(p, aside);
+    } catch {
+      return;
+    }
+    await unlink(aside).catch(() => undefined);
+  }
+
+  /** Drop an entry (it will be recomputed). */
+  async dropEntry(key: string): Promise<void> {
+    await unlink(this.entryPath(key)).catch(() => undefined);
+  }
+
+  /**
+   * Copy (reflink where the file system can) an entry's port files into `dest`,
+   * verifying each object. Used to materialise results for people, who may edit
+   * them without touching the cache.
+   */
+  async copyPortTo(entry: CacheEntry, port: string, dest: string): Promise<void> {
+    const pe = entry.outputs[port];
+    if (!pe) return;
+    for (const [rel, ref] of Object.entries(pe.files)) {
+      const src = await this.verifiedObject(ref, `${entry.name}.${port}/${rel}`);
+      const to = path.join(dest, ...rel.split('/'));
+      await mkdir(path.dirname(to), { recursive: true });
+      await rm(to, { force: true });
+      await copyFile(src, to, fsConstants.COPYFILE_FICLONE);
+      await chmod(to, 0o644);
+    }
+  }
+
+  /** Hard-link (or copy) an entry's port files into `dest`: a read-only folder view for tools. */
+  async linkPortTo(entry: CacheEntry, port: string, dest: string, verify: (ref: ObjectRef, what: string) => Promise<string>): Promise<void> {
+    const pe = entry.outputs[port];
+    if (!pe) return;
+    for (const [rel, ref] of Object.entries(pe.files)) {
+      const src = await verify(ref, `${entry.name}.${port}/${rel}`);
+      const to = path.join(dest, ...rel.split('/'));
+      await mkdir(path.dirname(to), { recursive: true });
+      try {
+        await link(src, to);
+      } catch {
+        await copyFile(src, to, fsConstants.COPYFILE_FICLONE);
+      }
+    }
+  }
+
+  /** Remove staging folders and lock files left by processes of this host that no longer exist. */
+  async cleanupDeadProcesses(): Promise<number> {
+    const host = os.hostname();
+    let removed = 0;
+    let names: string[] = [];
+    try {
+      names = await readdir(this.tmpRoot);
+    } catch {
+      /* no tmp yet */
+    }
+    for (const name of names) {
+      const m = /^(.*)-(\d+)-/.exec(name);
+      const pidFromTmpFile = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+      let dead = false;
+      if (m && m[1] === host) dead = !pidAlive(Number(m[2]));
+      else if (pidFromTmpFile) dead = !pidAlive(Number(pidFromTmpFile[1]));
+      else if (name.startsWith('corrupt-')) dead = true;
+      if (dead) {
+        await removeQuietly(path.join(this.tmpRoot, name));
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async listEntryKeys(): Promise<string[]> {
+    const out: string[] = [];
+    const base = path.join(this.root, 'entries');
+    let shards: string[] = [];
+    try {
+      shards = await readdir(base);
+    } catch {
+      return out;
+    }
+    for (const s of shards) {
+      for (const f of await readdir(path.join(base, s)).catch(() => [] as string[])) {
+        if (f.endsWith('.json')) out.push(f.slice(0, -5));
+      }
+    }
+    return out.sort();
+  }
+
+  async listObjects(): Promise<{ digest: string; file: string }[]> {
+    const out: { digest: string; file: string }[] = [];
+    const base = path.join(this.root, 'objects');
+    let shards: string[] = [];
+    try {
+      shards = await readdir(base);
+    } catch {
+      return out;
+    }
+    for (const s of shards) {
+      for (const f of await readdir(path.join(base, s)).catch(() => [] as string[])) out.push({ digest: f, file: path.join(base, s, f) });
+    }
+    return out;
+  }
+}
+
+function parseEntry(text: string, key: string): { entry: CacheEntry } | { error: string } {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { error: 'cache entry is not valid JSON' };
+  }
+  if (!raw || typeof raw !== 'object' || typeof raw.checksum !== 'string') return { error: 'cache entry has no checksum' };
+  const { checksum, ...entry } = raw;
+  if (sha256(canonicalJson(entry)) !== checksum) return { error: 'cache entry checksum mismatch' };
+  const e = entry as unknown as CacheEntry;
+  if (e.format !== ENTRY_FORMAT) return { error: `cache entry format ${String(e.format)} is not ${ENTRY_FORMAT}` };
+  if (e.key !== key) return { error: 'cache entry is filed under the wrong key' };
+  return { entry: e };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(abs: string, rel: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(path.join(abs, e.name), r);
+      else if (e.isFile()) out.push(r);
+    }
+  }
+  await walk(dir, '');
+  return out.sort();
+}

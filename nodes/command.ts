@@ -1,0 +1,156 @@
+// `command`: run a shell command as a cached step, like a DVC stage, so existing
+// Python or R scripts join a pipeline. Its deps' contents enter the key; its
+// declared outs are stored in the cache and put back on a cache hit. It runs in
+// the spec's folder; each input reaches it as an environment variable of the
+// input's name holding a path.
+
+import { spawn } from 'node:child_process';
+import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { digestFile } from '../cache/hash.js';
+import { CommandExitError, defineNode, MissingOutputError, type InputHandle, type NodeContext } from '../runner/node-api.js';
+
+interface CommandParams {
+  run: string;
+  deps: string[];
+  outs: string[];
+  env: Record<string, string>;
+  shell: string;
+}
+
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export default defineNode<CommandParams>({
+  type: 'command',
+  version: 1,
+  description: 'Run a shell command with declared dependency files and output files (a DVC-style stage).',
+  inputs: {
+    '*': {
+      kinds: ['file', 'files', 'dataset', 'responses', 'workers', 'labels', 'predictions', 'model', 'history', 'metrics'],
+      description: 'any input; the command sees its path in an environment variable of the input name',
+      optional: true,
+    },
+  },
+  outputs: {
+    outs: { kind: 'files', description: 'the declared outs, by their spec-relative paths', publish: false },
+  },
+  params: {
+    type: 'object',
+    required: ['run'],
+    properties: {
+      run: { type: 'string', minLength: 1, description: 'the shell command, run in the spec file\'s folder' },
+      deps: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'files or folders the command reads (spec-relative); their contents enter the cache key' },
+      outs: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'files or folders the command writes (spec-relative); stored in the cache and restored on a hit' },
+      env: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'extra environment variables' },
+      shell: { type: 'string', default: '/bin/sh', description: 'the shell that runs `run`' },
+    },
+  },
+  fileDeps: (p) => p.deps,
+  check(p) {
+    const problems: { param: string; message: string }[] = [];
+    for (const [i, o] of p.outs.entries()) {
+      if (path.isAbsolute(o) || o.split(/[\\/]/).includes('..')) {
+        problems.push({ param: `outs.${i}`, message: `out "${o}" must be a path inside the spec's folder (relative, no "..")` });
+      }
+    }
+    for (const k of Object.keys(p.env)) {
+      if (!ENV_NAME_RE.test(k)) problems.push({ param: `env.${k}`, message: `"${k}" is not a valid environment variable name` });
+    }
+    return problems;
+  },
+  async run(ctx) {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.params.env, SOFTLAB_NODE: ctx.name };
+    for (const [name, input] of Object.entries(ctx.inputs)) env[name] = await inputPath(input);
+    // stale outs from an earlier run must not pass for this run's outputs
+    for (const o of ctx.params.outs) await rm(path.join(ctx.specDir, o), { recursive: true, force: true });
+    await runShell(ctx, env);
+    const missing: string[] = [];
+    for (const o of ctx.params.outs) {
+      const abs = path.join(ctx.specDir, o);
+      try {
+        await stat(abs);
+      } catch {
+        missing.push(o);
+        continue;
+      }
+      const dest = path.join(ctx.outputs.outs.dir, o);
+      await mkdir(path.dirname(dest), { recursive: true });
+      await cp(abs, dest, { recursive: true });
+    }
+    if (missing.length) {
+      throw new MissingOutputError(`the command finished but did not write declared out${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    }
+    await mkdir(ctx.outputs.outs.dir, { recursive: true });
+    await ctx.summary({ outs: ctx.params.outs.length, deps: ctx.params.deps.length });
+  },
+  async restore(ctx) {
+    const outs = ctx.outputs.outs;
+    if (!outs) return;
+    for (const rel of outs.list()) {
+      const dest = path.join(ctx.specDir, rel);
+      const src = await outs.path(rel);
+      if (await sameContent(dest, src)) continue;
+      await mkdir(path.dirname(dest), { recursive: true });
+      await rm(dest, { force: true });
+      await cp(src, dest);
+      const { chmod } = await import('node:fs/promises');
+      await chmod(dest, 0o644);
+    }
+  },
+});
+
+async function inputPath(input: InputHandle): Promise<string> {
+  return input.origin === 'file' && input.filePath ? input.filePath : input.dir();
+}
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    if (sa.size !== sb.size) return false;
+    const [da, db] = await Promise.all([digestFile(a), digestFile(b)]);
+    return da.digest === db.digest;
+  } catch {
+    return false;
+  }
+}
+
+function runShell(ctx: NodeContext<CommandParams>, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ctx.params.shell, ['-c', ctx.params.run], { cwd: ctx.specDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const lines = (level: 'info' | 'warn') => {
+      let buf = '';
+      return (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          ctx.log[level](buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+        if (buf.length > 8192) {
+          ctx.log[level](buf);
+          buf = '';
+        }
+      };
+    };
+    child.stdout.on('data', lines('info'));
+    child.stderr.on('data', lines('warn'));
+    // cancel the whole process group: a shell's children must not outlive the run
+    const onAbort = (): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      reject(new CommandExitError(`cannot start ${ctx.params.shell}: ${e.message}`, null, null));
+    });
+    child.on('close', (code, signal) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (code === 0) resolve();
+      else reject(new CommandExitError(signal ? `command killed by ${signal}` : `command exited with status ${code}`, code, signal));
+    });
+  });
+}

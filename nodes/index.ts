@@ -1,0 +1,6 @@
+// The built-in node types: name -> module (relative to this folder). Modules are
+// imported only when a spec uses their type.
+
+export const BUILTIN_NODE_MODULES: Record<string, string> = {
+  command: './command.js',
+};

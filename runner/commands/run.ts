@@ -1,0 +1,176 @@
+// `softlab run`: plan, schedule, materialise results, write the summary and the
+// report. Ctrl-C once cancels cleanly (exit 130); twice stops running nodes now.
+
+import { writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { releaseAllLocksSync } from '../../cache/lock.js';
+import { CacheStore } from '../../cache/store.js';
+import { parseJobs, parseSets, parseSweeps, resolveCacheDir } from '../cli/args.js';
+import { EXIT, UsageError } from '../cli/exit.js';
+import type { RunEvent, RunSummary } from '../events.js';
+import type { Executor } from '../execute/executor.js';
+import { LocalPoolExecutor } from '../execute/local-pool.js';
+import type { Plan } from '../plan/build.js';
+import { materialize, type MaterializedNode } from '../run/materialize.js';
+import { writeRunRecord } from '../run/records.js';
+import { runScheduler, selectNodes, forcedKeys } from '../run/scheduler.js';
+import { loadPlanOrReport } from './load-plan.js';
+
+export interface RunFlags {
+  set: string[];
+  sweep: string[];
+  jobs?: string;
+  force: string[];
+  only: string[];
+  dryRun?: boolean;
+  tui: boolean;
+  json?: boolean;
+  out?: string;
+  cacheDir?: string;
+  executor?: string;
+  slurmPartition?: string;
+  slurmAccount?: string;
+  slurmQos?: string;
+  slurmTime?: string;
+  slurmArg: string[];
+}
+
+export async function runCommand(spec: string, flags: RunFlags): Promise<number> {
+  if (flags.executor && flags.executor !== 'local' && flags.executor !== 'slurm') throw new UsageError(`--executor ${flags.executor}: expected local or slurm`);
+  const plan = await loadPlanOrReport(spec, {
+    sets: parseSets(flags.set),
+    sweeps: parseSweeps(flags.sweep),
+    executor: flags.executor as 'local' | 'slurm' | undefined,
+  });
+  if (!plan) return EXIT.usage;
+  for (const name of [...flags.only, ...flags.force]) {
+    if (!plan.nodeNames.includes(name)) throw new UsageError(`no node "${name}" in ${spec} (nodes: ${plan.nodeNames.join(', ')})`);
+  }
+  const store = new CacheStore(resolveCacheDir(flags.cacheDir));
+  const outDir = path.resolve(flags.out ?? path.join('results', plan.pipeline));
+  const jobs = parseJobs(flags.jobs, os.availableParallelism());
+  if (flags.dryRun) return dryRun(plan, store, flags);
+
+  await store.cleanupDeadProcesses();
+  const { chooseRendererKind, createRenderer } = await import('../ui/renderer.js');
+  const kind = chooseRendererKind({ isTTY: !!process.stdout.isTTY, env: process.env, noTui: !flags.tui, json: !!flags.json });
+
+  const cancel = new AbortController();
+  const forceCancel = new AbortController();
+  let hardExitTimer: NodeJS.Timeout | undefined;
+  const onCancel = (): void => {
+    if (!cancel.signal.aborted) {
+      cancel.abort();
+      return;
+    }
+    // second Ctrl-C: stop running nodes now; exit even if a worker does not answer
+    forceCancel.abort();
+    hardExitTimer ??= setTimeout(() => {
+      releaseAllLocksSync();
+      process.exit(EXIT.interrupted);
+    }, 2_000);
+  };
+  process.on('SIGINT', onCancel);
+  process.on('SIGTERM', onCancel);
+  const renderer = await createRenderer(kind, { stdout: process.stdout, stderr: process.stderr, onCancel });
+
+  const executors: Record<string, Executor> = { local: new LocalPoolExecutor(jobs) };
+  if (plan.nodes.some((n) => n.executor === 'slurm')) throw new UsageError('the slurm executor is not available in this version of softlab');
+
+  let finished: RunEvent | undefined;
+  const emit = (e: RunEvent): void => {
+    if (e.type === 'run-finished') finished = e;
+    else renderer.onEvent(e);
+  };
+  let summary: RunSummary;
+  try {
+    const result = await runScheduler({
+      plan,
+      store,
+      executors,
+      only: flags.only,
+      force: flags.force,
+      outDir,
+      emit,
+      signal: cancel.signal,
+      forceSignal: forceCancel.signal,
+    });
+    summary = result.summary;
+    await Promise.all(Object.values(executors).map((e) => e.close()));
+    await mkdir(outDir, { recursive: true });
+    const materialized = await materialize(plan, store, result.entries, outDir);
+    await writeRunRecord(store.root, plan, result.selected.map((n) => n.key)).catch(() => undefined);
+    await writeReports(plan, summary, result.selected, materialized, outDir, emit);
+    await writeFile(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  } finally {
+    process.off('SIGINT', onCancel);
+    process.off('SIGTERM', onCancel);
+    if (hardExitTimer) clearTimeout(hardExitTimer);
+  }
+  renderer.onEvent(finished ?? { type: 'run-finished', time: Date.now(), summary });
+  await renderer.close();
+  return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+}
+
+async function writeReports(
+  plan: Plan,
+  summary: RunSummary,
+  selected: Plan['nodes'],
+  materialized: MaterializedNode[],
+  outDir: string,
+  emit: (e: RunEvent) => void,
+): Promise<void> {
+  try {
+    const { writeReports: write } = await import('../run/reports.js');
+    await write({ plan, summary, selected, materialized, outDir });
+  } catch (e) {
+    emit({ type: 'warning', time: Date.now(), message: `could not write the report: ${(e as Error).message}` });
+  }
+}
+
+/** `--dry-run`: the variants, unique executions, what the cache holds, and what sharing saves. */
+async function dryRun(plan: Plan, store: CacheStore, flags: RunFlags): Promise<number> {
+  const selected = selectNodes(plan, flags.only);
+  const forced = forcedKeys(selected, plan, flags.force);
+  const cached = new Set<string>();
+  await Promise.all(
+    selected.map(async (n) => {
+      if (!forced.has(n.key) && (await store.lookup(n.key)).hit) cached.add(n.key);
+    }),
+  );
+  const selectedKeys = new Set(selected.map((n) => n.key));
+  const perVariant = plan.variants.map((v) => [...v.nodes.values()].filter((k) => selectedKeys.has(k)).length);
+  const separately = perVariant.reduce((a, b) => a + b, 0);
+  const toRun = selected.filter((n) => !cached.has(n.key));
+  const info = {
+    pipeline: plan.pipeline,
+    variants: plan.variants.map((v) => ({ id: v.id, params: v.params })),
+    uniqueNodes: selected.length,
+    cached: cached.size,
+    toExecute: toRun.length,
+    executionsIfRunSeparately: separately,
+    executionsSavedBySharing: separately - selected.length,
+    nodes: selected.map((n) => ({ name: n.name, type: n.type, key: n.key, cached: cached.has(n.key), forced: forced.has(n.key), variants: n.variants })),
+  };
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const out: string[] = [];
+  out.push(`${plan.pipeline}: dry run (nothing is executed)`);
+  if (plan.sweep) {
+    out.push(`variants (${plan.variants.length}):`);
+    for (const v of plan.variants) out.push(`  ${v.id}`);
+  }
+  out.push(`unique nodes: ${selected.length}, cached: ${cached.size}, to execute: ${toRun.length}`);
+  if (plan.sweep) out.push(`sharing saves ${separately - selected.length} of ${separately} executions (each variant alone would run ${perVariant.join('+')})`);
+  const w = Math.max(...selected.map((n) => n.name.length));
+  for (const n of selected) {
+    const state = cached.has(n.key) ? 'cached' : forced.has(n.key) ? 'forced' : 'run';
+    const served = plan.sweep ? `  ${n.variants.length === plan.variants.length ? 'all variants' : n.variants.join('; ')}` : '';
+    out.push(`  ${state.padEnd(6)} ${n.name.padEnd(w)}  ${n.type.padEnd(14)} ${n.key.slice(0, 12)}${served}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return EXIT.ok;
+}

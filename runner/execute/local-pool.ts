@@ -1,0 +1,111 @@
+// The local executor: a piscina pool of worker threads, one node per worker at a
+// time. Created on first use, so a fully cached run never starts a thread.
+
+import os from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import type { Piscina as PiscinaPool } from 'piscina';
+import type { NodeFailure } from '../events.js';
+import type { Execution, Executor, SubmitOptions } from './executor.js';
+import type { NodeTask, TaskMessage, TaskResult } from './task.js';
+
+/** After a cancel, how long a node may take to stop before its worker is terminated. */
+export const CANCEL_GRACE_MS = 3_000;
+
+// from TypeScript sources (tests) the worker needs a bootstrap that registers tsx
+const workerFile = new URL(import.meta.url.endsWith('.ts') ? './pool-worker-dev.mjs' : './pool-worker.js', import.meta.url).href;
+
+export class LocalPoolExecutor implements Executor {
+  readonly name = 'local';
+  readonly capabilities;
+  private pool: PiscinaPool | undefined;
+  private poolPromise: Promise<PiscinaPool> | undefined;
+
+  constructor(private readonly jobs: number) {
+    this.capabilities = { sharesCacheFilesystem: true, slots: jobs };
+  }
+
+  private getPool(): Promise<PiscinaPool> {
+    this.poolPromise ??= import('piscina').then(({ Piscina }) => {
+      const heapMb = Math.max(2048, Math.floor((os.totalmem() / 1048576) * 0.6 / this.jobs));
+      this.pool = new Piscina({
+        filename: workerFile,
+        minThreads: 0,
+        maxThreads: this.jobs,
+        concurrentTasksPerWorker: 1,
+        idleTimeout: 60_000,
+        resourceLimits: { maxOldGenerationSizeMb: heapMb },
+      });
+      return this.pool;
+    });
+    return this.poolPromise;
+  }
+
+  submit(task: NodeTask, opts: SubmitOptions): Execution {
+    const channel = new MessageChannel();
+    const hard = new AbortController();
+    let cancelled = false;
+    let timedOut = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    channel.port1.on('message', (m: TaskMessage) => opts.onMessage(m));
+    const softCancel = (): void => {
+      if (cancelled) return;
+      cancelled = true;
+      channel.port1.postMessage({ type: 'cancel' });
+      graceTimer = setTimeout(() => hard.abort(), CANCEL_GRACE_MS);
+      graceTimer.unref();
+    };
+    const timeout = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          softCancel();
+        }, opts.timeoutMs)
+      : undefined;
+    const started = Date.now();
+    const result = (async (): Promise<TaskResult & { executor: string }> => {
+      try {
+        const pool = await this.getPool();
+        const r = (await pool.run({ task, port: channel.port2 }, { transferList: [channel.port2] as never, signal: hard.signal })) as TaskResult;
+        if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
+        return { ...r, executor: this.name };
+      } catch (e) {
+        return { ok: false, failure: workerFailure(e, { timedOut, cancelled, timeoutMs: opts.timeoutMs, elapsed: Date.now() - started }), logTail: [], executor: this.name };
+      } finally {
+        if (timeout) clearTimeout(timeout);
+        if (graceTimer) clearTimeout(graceTimer);
+        channel.port1.close();
+      }
+    })();
+    return {
+      result,
+      cancel(force) {
+        softCancel();
+        if (force) hard.abort();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    this.poolPromise = undefined;
+    if (pool) await pool.destroy();
+  }
+}
+
+function timeoutFailure(timeoutMs: number): NodeFailure {
+  return { kind: 'timeout', message: `timed out after ${formatMs(timeoutMs)} (the node's "timeout")`, timeoutMs };
+}
+
+function workerFailure(e: unknown, s: { timedOut: boolean; cancelled: boolean; timeoutMs?: number; elapsed: number }): NodeFailure {
+  if (s.timedOut) return timeoutFailure(s.timeoutMs!);
+  if (s.cancelled) return { kind: 'cancelled', message: 'cancelled' };
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(err?.message ?? '')) {
+    return { kind: 'out-of-memory', message: 'the node ran out of memory in its worker (the worker was replaced)' };
+  }
+  return { kind: 'worker-died', message: `the worker running the node died: ${err?.message ?? String(e)}` };
+}
+
+function formatMs(ms: number): string {
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
+}

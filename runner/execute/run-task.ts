@@ -1,0 +1,141 @@
+// Run one node where it was sent (a pool worker thread, a Slurm job): open its
+// inputs from the cache, give it staging folders, run it, and commit what it
+// wrote with the store's atomic protocol. Returns a typed result; never throws
+// for a node's own failure.
+
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CacheError, CacheStore, REPORT_PORT } from '../../cache/store.js';
+import { isNoSpace, removeQuietly } from '../../cache/fs-atomic.js';
+import type { NodeFailure } from '../events.js';
+import { fileInput, folderOutput, listFilesRecursive } from '../folder-io.js';
+import { CancelledError, CommandExitError, MissingOutputError, UserInputError, type InputHandle, type NodeContext, type NodeDefinition } from '../node-api.js';
+import { Random } from '../random.js';
+import { cacheInput, CorruptInputError } from './cache-input.js';
+import type { NodeTask, TaskMessage, TaskResult } from './task.js';
+
+const LOG_TAIL = 40;
+const PROGRESS_EVERY_MS = 100;
+
+export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal): Promise<TaskResult> {
+  const store = new CacheStore(task.cacheDir);
+  const logTail: string[] = [];
+  const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
+    const line = level === 'info' ? message : `${level}: ${message}`;
+    logTail.push(line);
+    if (logTail.length > LOG_TAIL) logTail.shift();
+    send({ type: 'log', level, message });
+  };
+  const started = Date.now();
+  let staging: string | undefined;
+  try {
+    staging = await store.makeStagingDir(task.key.slice(0, 12));
+    const mod = (await import(pathToFileURL(task.modulePath).href)) as { default: NodeDefinition };
+    const def = mod.default;
+    const workDir = path.join(staging, 'work');
+    await mkdir(workDir, { recursive: true });
+
+    const inputs: Record<string, InputHandle> = {};
+    for (const [port, inp] of Object.entries(task.inputs)) {
+      if (inp.origin === 'file') {
+        inputs[port] = await fileInput(inp.path, inp.source);
+      } else {
+        const entry = await store.readEntry(inp.key);
+        if (!entry) {
+          return fail({ kind: 'corrupt-input', message: `input ${inp.name}.${inp.port}: its cache entry is missing or unreadable`, producerKey: inp.key }, logTail);
+        }
+        inputs[port] = cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, workDir);
+      }
+    }
+    const outDirs: Record<string, string> = {};
+    const outputs: NodeContext['outputs'] = {};
+    for (const port of Object.keys(task.outputs)) {
+      outDirs[port] = path.join(staging, 'out', port);
+      await mkdir(outDirs[port], { recursive: true });
+      outputs[port] = folderOutput(outDirs[port]);
+    }
+    const reportDir = path.join(staging, 'report');
+    await mkdir(reportDir, { recursive: true });
+    const report = folderOutput(reportDir);
+    let summary: Record<string, unknown> | undefined;
+    const info: Record<string, string | number | boolean> = {};
+    let lastProgress = 0;
+    const ctx: NodeContext = {
+      name: task.name,
+      type: task.type,
+      key: task.key,
+      params: task.params,
+      specDir: task.specDir,
+      inputs,
+      outputs,
+      report,
+      workDir,
+      random: new Random(task.key),
+      log: { info: log('info'), warn: log('warn'), error: log('error') },
+      signal,
+      progress(done, total, label) {
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_EVERY_MS && done < total) return;
+        lastProgress = now;
+        send({ type: 'progress', done, total, label });
+      },
+      async summary(value) {
+        summary = value;
+        await report.writeJson('summary.json', value);
+      },
+      annotate(k, v) {
+        info[k] = v;
+      },
+    };
+
+    await def.run(ctx);
+    if (signal.aborted) throw new CancelledError();
+
+    for (const port of Object.keys(task.outputs)) {
+      if ((await listFilesRecursive(outDirs[port])).length === 0 && port !== 'outs') {
+        throw new MissingOutputError(`node wrote nothing to its output "${port}"`);
+      }
+    }
+    const ports: Record<string, { kind: string; dir: string }> = { [REPORT_PORT]: { kind: 'files', dir: reportDir } };
+    for (const [port, o] of Object.entries(task.outputs)) ports[port] = { kind: o.kind, dir: outDirs[port] };
+    const entry = await store.commit(
+      {
+        key: task.key,
+        name: task.name,
+        type: task.type,
+        durationMs: Date.now() - started,
+        softlabVersion: task.softlabVersion,
+        info,
+        logs: logTail.slice(-LOG_TAIL),
+        summary,
+      },
+      ports,
+    );
+    return { ok: true, entry };
+  } catch (e) {
+    return fail(classify(e, task, signal), logTail);
+  } finally {
+    if (staging) await removeQuietly(staging);
+  }
+}
+
+function fail(failure: NodeFailure, logTail: string[]): TaskResult {
+  return { ok: false, failure, logTail: logTail.slice(-LOG_TAIL) };
+}
+
+/** Turn whatever a node threw into the typed failure the runner reports. */
+export function classify(e: unknown, task: Pick<NodeTask, 'cacheDir'>, signal?: AbortSignal): NodeFailure {
+  if (e instanceof CancelledError || (signal?.aborted && (e as Error)?.name === 'AbortError')) return { kind: 'cancelled', message: 'cancelled' };
+  if (signal?.aborted) return { kind: 'cancelled', message: 'cancelled' };
+  if (e instanceof CorruptInputError) return { kind: 'corrupt-input', message: e.message, producerKey: e.producerKey };
+  if (e instanceof UserInputError) return { kind: 'input', message: e.message };
+  if (e instanceof CommandExitError) return { kind: 'command-exit', message: e.message, exitCode: e.exitCode, signal: e.signal };
+  if (e instanceof MissingOutputError) return { kind: 'missing-output', message: e.message };
+  if (e instanceof CacheError) return { kind: 'cache', message: e.message };
+  if (isNoSpace(e)) {
+    return { kind: 'cache', message: `no space left on the device of cache directory ${task.cacheDir}: free some space (or run "softlab gc") and rerun` };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { kind: 'error', message: err.message.split('\n')[0] || err.name, stack: err.stack };
+}

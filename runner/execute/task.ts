@@ -1,0 +1,31 @@
+// What crosses from the scheduler to wherever a node runs (a worker thread, a
+// Slurm job): plain, serialisable data.
+
+import type { CacheEntry } from '../../cache/store.js';
+import type { NodeFailure } from '../events.js';
+import type { ArtifactKind } from '../node-api.js';
+
+export type TaskInput =
+  | { origin: 'node'; key: string; port: string; name: string; kind: ArtifactKind }
+  | { origin: 'file'; path: string; source: string; digest: string };
+
+export interface NodeTask {
+  key: string;
+  name: string;
+  type: string;
+  /** absolute path of the node module */
+  modulePath: string;
+  params: Record<string, unknown>;
+  specDir: string;
+  cacheDir: string;
+  inputs: Record<string, TaskInput>;
+  outputs: Record<string, { kind: string }>;
+  softlabVersion: string;
+}
+
+/** Messages a running node sends back while it works. */
+export type TaskMessage =
+  | { type: 'progress'; done: number; total: number; label?: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type TaskResult = { ok: true; entry: CacheEntry } | { ok: false; failure: NodeFailure; logTail: string[] };

@@ -1,0 +1,365 @@
+// The scheduler: walks a plan's DAG, takes results from the cache where it can,
+// hands ready nodes to executors within the worker slots, and reports everything
+// as events. It knows nothing about how a node runs (executor.ts) or how the run
+// is shown (renderers consume the events).
+//
+// A node's life: pending -> (deps done) -> locking -> (lock held, still a miss)
+// -> runnable -> (slots free) -> running -> executed | failed. Cached nodes skip
+// straight to cached; dependents of a failed node are skipped.
+
+import { waitLock, type HeldLock } from '../../cache/lock.js';
+import { REPORT_PORT, type CacheEntry, type CacheStore } from '../../cache/store.js';
+import { cacheInput } from '../execute/cache-input.js';
+import type { Executor } from '../execute/executor.js';
+import type { NodeTask } from '../execute/task.js';
+import type { NodeFailure, NodeStatus, RunEvent, RunNodeInfo, RunSummary, RunSummaryNode } from '../events.js';
+import type { Plan, PlanNode } from '../plan/build.js';
+import { SOFTLAB_VERSION } from '../version.js';
+
+type State = 'pending' | 'locking' | 'runnable' | 'running' | 'executed' | 'cached' | 'failed' | 'skipped';
+
+interface NodeRun {
+  node: PlanNode;
+  state: State;
+  lock?: HeldLock;
+  entry?: CacheEntry;
+  startedAt?: number;
+  durationMs: number;
+  failure?: NodeFailure;
+  executor?: string;
+  jobId?: string;
+  retries: number;
+  cancel?: (force?: boolean) => void;
+}
+
+export interface SchedulerOptions {
+  plan: Plan;
+  store: CacheStore;
+  /** executors by name (`local`, `slurm`); each plan node names the one it uses */
+  executors: Record<string, Executor>;
+  /** node names to run with their upstream (`--only`); empty: all */
+  only?: string[];
+  /** node names to re-execute with everything downstream (`--force`) */
+  force?: string[];
+  outDir: string;
+  emit(e: RunEvent): void;
+  /** aborts the run (Ctrl-C); running nodes are cancelled, the cache stays consistent */
+  signal: AbortSignal;
+  /** a second abort: stop running nodes now */
+  forceSignal?: AbortSignal;
+}
+
+export interface SchedulerResult {
+  summary: RunSummary;
+  /** the entries of every node that is done (executed or cached), by key */
+  entries: Map<string, CacheEntry>;
+  /** plan nodes that took part in the run (after --only) */
+  selected: PlanNode[];
+}
+
+const MAX_CORRUPT_RETRIES = 2;
+
+/** Nodes selected by --only (with their upstream), in plan order. */
+export function selectNodes(plan: Plan, only: string[] = []): PlanNode[] {
+  if (!only.length) return plan.nodes;
+  const want = new Set<string>();
+  const visit = (key: string): void => {
+    if (want.has(key)) return;
+    want.add(key);
+    for (const d of plan.byKey.get(key)!.deps) visit(d);
+  };
+  for (const v of plan.variants) for (const name of only) { const k = v.nodes.get(name); if (k) visit(k); }
+  return plan.nodes.filter((n) => want.has(n.key));
+}
+
+/** Keys forced by --force: the named nodes and everything downstream of them. */
+export function forcedKeys(nodes: PlanNode[], plan: Plan, force: string[] = []): Set<string> {
+  const forced = new Set<string>();
+  for (const v of plan.variants) for (const name of force) { const k = v.nodes.get(name); if (k) forced.add(k); }
+  for (const n of nodes) if (n.deps.some((d) => forced.has(d))) forced.add(n.key);
+  return forced;
+}
+
+export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerResult> {
+  const { plan, store, emit } = opts;
+  const now = (): number => Date.now();
+  const startedAt = now();
+  const selected = selectNodes(plan, opts.only);
+  const forced = forcedKeys(selected, plan, opts.force);
+  const runs = new Map<string, NodeRun>(selected.map((n) => [n.key, { node: n, state: 'pending', durationMs: 0, retries: 0 }]));
+  const dependents = new Map<string, string[]>(selected.map((n) => [n.key, []]));
+  for (const n of selected) for (const d of n.deps) dependents.get(d)?.push(n.key);
+
+  // what the cache already holds (stat-level checks; objects are digest-checked when read)
+  await Promise.all(
+    selected.map(async (n) => {
+      if (forced.has(n.key)) return;
+      const r = await store.lookup(n.key);
+      const run = runs.get(n.key)!;
+      if (r.hit) {
+        run.entry = r.entry;
+        run.state = 'cached';
+      } else if (r.miss.kind !== 'absent') {
+        emit({ type: 'warning', time: now(), key: n.key, message: `cache entry of node "${n.name}" is unusable (${r.miss.message}); recomputing it` });
+      }
+    }),
+  );
+
+  const slots = Math.max(...Object.values(opts.executors).map((e) => e.capabilities.slots), 1);
+  const nodesInfo: RunNodeInfo[] = selected.map((n) => ({
+    key: n.key,
+    name: n.name,
+    type: n.type,
+    deps: n.deps.filter((d) => runs.has(d)),
+    variants: n.variants,
+    cached: runs.get(n.key)!.state === 'cached',
+  }));
+  emit({
+    type: 'run-started',
+    time: startedAt,
+    pipeline: plan.pipeline,
+    specFile: plan.specFile,
+    nodes: nodesInfo,
+    variants: plan.variants.map((v) => ({ id: v.id, params: v.params })),
+    jobs: slots,
+    cacheDir: store.root,
+    outDir: opts.outDir,
+    executor: [...new Set(selected.map((n) => n.executor))].join('+') || 'local',
+  });
+  for (const n of selected) {
+    const run = runs.get(n.key)!;
+    if (run.state === 'cached') {
+      emit({ type: 'node-cached', time: now(), key: n.key });
+      await restoreOutputs(run, opts);
+    }
+  }
+
+  let freeSlots = slots;
+  let running = 0;
+  let exclusiveRunning = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const aborted = (): boolean => opts.signal.aborted;
+  opts.signal.addEventListener('abort', () => {
+    for (const r of runs.values()) if (r.state === 'running') r.cancel?.(false);
+    notify();
+  });
+  opts.forceSignal?.addEventListener('abort', () => {
+    for (const r of runs.values()) if (r.state === 'running') r.cancel?.(true);
+    notify();
+  });
+
+  const depsDone = (n: PlanNode): boolean => n.deps.every((d) => {
+    const s = runs.get(d)?.state;
+    return s === undefined || s === 'executed' || s === 'cached';
+  });
+
+  const skipDownstream = (key: string, reason: string): void => {
+    for (const dk of dependents.get(key) ?? []) {
+      const d = runs.get(dk)!;
+      if (d.state === 'pending') {
+        d.state = 'skipped';
+        emit({ type: 'node-skipped', time: now(), key: dk, reason });
+        skipDownstream(dk, reason);
+      }
+    }
+  };
+
+  const lockAndCheck = async (run: NodeRun): Promise<void> => {
+    run.state = 'locking';
+    const lock = await waitLock(store.lockPath(run.node.key), opts.signal);
+    if (!lock) {
+      run.state = 'pending';
+      notify();
+      return;
+    }
+    // another run may have finished this key while we waited for the lock
+    if (!forced.has(run.node.key)) {
+      const r = await store.lookup(run.node.key);
+      if (r.hit) {
+        await lock.release();
+        run.entry = r.entry;
+        run.state = 'cached';
+        emit({ type: 'node-cached', time: now(), key: run.node.key });
+        await restoreOutputs(run, opts);
+        notify();
+        return;
+      }
+    }
+    run.lock = lock;
+    run.state = 'runnable';
+    emit({ type: 'node-queued', time: now(), key: run.node.key });
+    notify();
+  };
+
+  const start = (run: NodeRun): void => {
+    const n = run.node;
+    const executor = opts.executors[n.executor] ?? opts.executors.local;
+    const need = n.resources.exclusive ? slots : Math.min(n.resources.threads, slots);
+    freeSlots -= need;
+    running++;
+    if (n.resources.exclusive) exclusiveRunning = true;
+    run.state = 'running';
+    run.startedAt = now();
+    emit({ type: 'node-started', time: run.startedAt, key: n.key, worker: executor.name });
+    const task = toTask(n, store.root, opts.plan.specDir);
+    const exec = executor.submit(task, {
+      timeoutMs: n.timeoutMs,
+      onMessage(m) {
+        if (m.type === 'progress') emit({ type: 'node-progress', time: now(), key: n.key, done: m.done, total: m.total, label: m.label });
+        else emit({ type: 'node-log', time: now(), key: n.key, level: m.level, message: m.message });
+      },
+    });
+    run.cancel = exec.cancel;
+    if (aborted()) exec.cancel(false);
+    void exec.result.then(async (r) => {
+      freeSlots += need;
+      running--;
+      if (n.resources.exclusive) exclusiveRunning = false;
+      run.durationMs = now() - run.startedAt!;
+      run.executor = r.executor;
+      run.jobId = r.jobId;
+      run.cancel = undefined;
+      await run.lock?.release();
+      run.lock = undefined;
+      if (r.ok) {
+        run.entry = r.entry;
+        run.state = 'executed';
+        emit({ type: 'node-finished', time: now(), key: n.key, durationMs: run.durationMs, info: r.entry.info });
+      } else if (r.failure.kind === 'corrupt-input' && run.retries < MAX_CORRUPT_RETRIES && !aborted()) {
+        // recompute the producer whose object was corrupt, then try this node again
+        run.retries++;
+        const producer = runs.get(r.failure.producerKey);
+        emit({ type: 'warning', time: now(), key: n.key, message: `${r.failure.message}; recomputing node "${producer?.node.name ?? r.failure.producerKey.slice(0, 12)}"` });
+        await store.dropEntry(r.failure.producerKey);
+        if (producer) {
+          producer.state = 'pending';
+          producer.entry = undefined;
+          forced.add(producer.node.key);
+        }
+        run.state = 'pending';
+      } else {
+        run.state = 'failed';
+        run.failure = r.failure;
+        emit({ type: 'node-failed', time: now(), key: n.key, durationMs: run.durationMs, failure: r.failure, logTail: r.logTail });
+        skipDownstream(n.key, aborted() ? 'run interrupted' : `upstream node "${n.name}" failed`);
+      }
+      notify();
+    });
+  };
+
+  for (;;) {
+    if (!aborted()) {
+      for (const run of runs.values()) {
+        if (run.state === 'pending' && depsDone(run.node)) void lockAndCheck(run);
+      }
+      for (const run of runs.values()) {
+        if (run.state !== 'runnable') continue;
+        const n = run.node;
+        const need = n.resources.exclusive ? slots : Math.min(n.resources.threads, slots);
+        if (exclusiveRunning) break;
+        if (n.resources.exclusive && running > 0) continue;
+        if (need > freeSlots) continue;
+        start(run);
+      }
+    }
+    const busy = [...runs.values()].some((r) => r.state === 'running' || r.state === 'locking' || r.state === 'runnable');
+    if (aborted()) {
+      for (const r of runs.values()) {
+        if (r.state === 'runnable') {
+          await r.lock?.release();
+          r.lock = undefined;
+          r.state = 'pending';
+        }
+      }
+      if (![...runs.values()].some((r) => r.state === 'running' || r.state === 'locking')) break;
+    } else if (!busy) {
+      break;
+    }
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+
+  for (const run of runs.values()) {
+    if (run.state === 'pending') {
+      run.state = 'skipped';
+      emit({ type: 'node-skipped', time: now(), key: run.node.key, reason: aborted() ? 'run interrupted' : 'not reached' });
+    }
+  }
+
+  const status: RunSummary['status'] = aborted() ? 'interrupted' : [...runs.values()].some((r) => r.state === 'failed') ? 'failed' : 'ok';
+  const summaryNodes: RunSummaryNode[] = selected.map((n) => {
+    const r = runs.get(n.key)!;
+    return {
+      name: n.name,
+      type: n.type,
+      key: n.key,
+      status: r.state as NodeStatus,
+      durationMs: r.state === 'cached' ? 0 : r.durationMs,
+      variants: n.variants,
+      ...(r.executor ? { executor: r.executor } : {}),
+      ...(r.jobId ? { jobId: r.jobId } : {}),
+      ...(r.entry?.info && Object.keys(r.entry.info).length ? { info: r.entry.info } : {}),
+      ...(r.failure ? { failure: r.failure } : {}),
+      ...(r.entry?.summary ? { summary: r.entry.summary } : {}),
+    };
+  });
+  const count = (s: NodeStatus): number => summaryNodes.filter((n) => n.status === s).length;
+  const selectedKeys = new Set(selected.map((n) => n.key));
+  const summary: RunSummary = {
+    pipeline: plan.pipeline,
+    specFile: plan.specFile,
+    status,
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: now() - startedAt,
+    counts: { executed: count('executed'), cached: count('cached'), failed: count('failed'), skipped: count('skipped') },
+    nodes: summaryNodes,
+    variants: plan.variants.map((v) => {
+      const states = [...v.nodes.values()].filter((k) => selectedKeys.has(k)).map((k) => runs.get(k)!.state);
+      const vs = states.some((s) => s === 'failed') ? 'failed' : states.every((s) => s === 'executed' || s === 'cached') ? 'ok' : aborted() ? 'interrupted' : 'failed';
+      return { id: v.id, params: v.params, status: vs };
+    }),
+    cacheDir: store.root,
+    outDir: opts.outDir,
+    softlabVersion: SOFTLAB_VERSION,
+  };
+  const entries = new Map<string, CacheEntry>();
+  for (const r of runs.values()) if (r.entry && (r.state === 'executed' || r.state === 'cached')) entries.set(r.node.key, r.entry);
+  return { summary, entries, selected };
+}
+
+function toTask(n: PlanNode, cacheDir: string, specDir: string): NodeTask {
+  return {
+    key: n.key,
+    name: n.name,
+    type: n.type,
+    modulePath: n.nodeType.modulePath,
+    params: n.params,
+    specDir,
+    cacheDir,
+    inputs: n.inputs,
+    outputs: Object.fromEntries(Object.entries(n.nodeType.def.outputs).map(([p, o]) => [p, { kind: o.kind }])),
+    softlabVersion: SOFTLAB_VERSION,
+  };
+}
+
+/** Put a cached node's outputs back where the user expects them (a command's outs). */
+async function restoreOutputs(run: NodeRun, opts: SchedulerOptions): Promise<void> {
+  const def = run.node.nodeType.def;
+  if (!def.restore || !run.entry) return;
+  const outputs = Object.fromEntries(
+    Object.keys(run.entry.outputs)
+      .filter((p) => p !== REPORT_PORT)
+      .map((p) => [p, cacheInput(opts.store, run.entry!, p, def.outputs[p]?.kind ?? 'files', `${run.node.name}.${p}`, opts.store.tmpRoot)]),
+  );
+  try {
+    await def.restore({ params: run.node.params, specDir: opts.plan.specDir, outputs, log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+  } catch (e) {
+    opts.emit({ type: 'warning', time: Date.now(), key: run.node.key, message: `could not restore the outputs of node "${run.node.name}": ${(e as Error).message}` });
+  }
+}

@@ -1,0 +1,230 @@
+// Read a spec file into a JS value plus a way to point back at the source: every
+// later check reports `FILE:LINE:COL` at the key or value it is about.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { Diagnostic } from './diagnostics.js';
+
+/** Larger specs are refused before parsing (a generated 1000-node DAG is ~150 KB). */
+export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
+/** Deeper nesting than this is refused before parsing (YAML parsers recurse). */
+export const MAX_NESTING = 64;
+const MAX_ALIASES = 200;
+
+export type SpecPath = (string | number)[];
+
+export interface SpecSource {
+  /** the file as the user named it (for messages) */
+  file: string;
+  /** absolute folder of the spec: relative paths in the spec resolve against it */
+  dir: string;
+  /** the parsed value */
+  value: unknown;
+  /** a diagnostic at the key (`key`) or value (`value`) found at `path`, or the nearest existing parent */
+  at(path: SpecPath, message: string, where?: 'key' | 'value'): Diagnostic;
+}
+
+export type LoadResult = { ok: true; source: SpecSource } | { ok: false; diagnostics: Diagnostic[] };
+
+export function loadSpecFile(file: string): LoadResult {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a spec file' : (e as Error).message;
+    return { ok: false, diagnostics: [{ file, line: 1, col: 1, message: `cannot read spec: ${why}` }] };
+  }
+  return loadSpecText(bytes, file);
+}
+
+export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
+  const at1 = (message: string): LoadResult => ({ ok: false, diagnostics: [{ file, line: 1, col: 1, message }] });
+  const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  if (buf.length > MAX_SPEC_BYTES) {
+    return at1(`spec is ${(buf.length / 1048576).toFixed(1)} MB; the limit is ${MAX_SPEC_BYTES / 1048576} MB (is this the right file?)`);
+  }
+  const decoded = decodeUtf8(buf);
+  if ('badOffset' in decoded) {
+    const { line, col } = lineColOfByte(buf, decoded.badOffset);
+    return { ok: false, diagnostics: [{ file, line, col, message: 'spec is not valid UTF-8 text (save it as UTF-8)' }] };
+  }
+  // a byte-order mark is legal in YAML; drop it so columns on line 1 are right
+  const text = decoded.text.replace(/^\uFEFF/, '');
+  if (text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(text)) return at1('spec is empty: expected "pipeline:" and "nodes:"');
+  const deep = findDeepNesting(text);
+  if (deep) return { ok: false, diagnostics: [{ file, ...deep, message: `spec nests deeper than ${MAX_NESTING} levels` }] };
+
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  } catch (e) {
+    return at1(`cannot parse spec: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const pos = (offset: number): { line: number; col: number } => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  if (doc.errors.length) {
+    return {
+      ok: false,
+      diagnostics: doc.errors.map((e) => ({ file, ...pos(e.pos[0]), message: yamlMessage(e.code, e.message) })),
+    };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/alias count/i.test(msg)) return at1(`spec expands too many YAML aliases (more than ${MAX_ALIASES}); refusing a possible alias bomb`);
+    return at1(`cannot read spec: ${msg.split('\n')[0]}`);
+  }
+  const dir = path.dirname(path.resolve(file));
+  return {
+    ok: true,
+    source: {
+      file,
+      dir,
+      value,
+      at(p, message, where = 'value') {
+        const node = locate(doc, p, where);
+        const off = node?.range?.[0] ?? 0;
+        return { file, ...pos(off), message };
+      },
+    },
+  };
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'duplicate key: each key may appear once in a mapping';
+    case 'TAB_AS_INDENT':
+      return 'tab used for indentation: YAML indents with spaces';
+    default:
+      return `YAML syntax error: ${first}`;
+  }
+}
+
+/** The YAML node at `path`: its key node (`key`) or value node; falls back to the nearest parent. */
+function locate(doc: Document.Parsed, p: SpecPath, where: 'key' | 'value'): YamlNode | undefined {
+  let cur: unknown = doc.contents;
+  let best: YamlNode | undefined = (doc.contents as YamlNode | null) ?? undefined;
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i];
+    const last = i === p.length - 1;
+    if (isMap(cur)) {
+      const pair = cur.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
+      if (!pair) return best;
+      const keyNode = pair.key as YamlNode;
+      const valNode = (pair.value as YamlNode | null) ?? undefined;
+      if (last) return where === 'key' ? keyNode : (valNode ?? keyNode);
+      best = valNode ?? keyNode;
+      cur = pair.value;
+    } else if (isSeq(cur) && typeof seg === 'number') {
+      const item = cur.items[seg] as YamlNode | undefined;
+      if (!item) return best;
+      best = item;
+      if (last) return item;
+      cur = item;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+function decodeUtf8(buf: Buffer): { text: string } | { badOffset: number } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf) };
+  } catch {
+    // find the first invalid byte by decoding growing prefixes at character boundaries
+    let i = 0;
+    while (i < buf.length) {
+      const b = buf[i];
+      const len = b < 0x80 ? 1 : b >> 5 === 0x6 ? 2 : b >> 4 === 0xe ? 3 : b >> 3 === 0x1e ? 4 : 0;
+      if (len === 0 || i + len > buf.length) return { badOffset: i };
+      for (let k = 1; k < len; k++) if (buf[i + k] >> 6 !== 0x2) return { badOffset: i };
+      i += len;
+    }
+    return { badOffset: 0 };
+  }
+}
+
+function lineColOfByte(buf: Buffer, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (buf[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, col: offset - lineStart + 1 };
+}
+
+/** A cheap lexical scan for nesting depth (flow brackets, and block indentation). */
+function findDeepNesting(text: string): { line: number; col: number } | undefined {
+  let depth = 0;
+  let line = 1;
+  let col = 0;
+  let quote: string | undefined;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    col++;
+    if (ch === '\n') {
+      line++;
+      col = 0;
+      lineStart = true;
+      indent = 0;
+      if (quote === "'" || quote === '"') continue;
+      continue;
+    }
+    if (lineStart) {
+      if (ch === ' ') {
+        indent++;
+        // two spaces per level is the usual style; allow generous slack
+        if (indent > MAX_NESTING * 4) return { line, col };
+        continue;
+      }
+      lineStart = false;
+      if (ch === '#') {
+        const nl = text.indexOf('\n', i);
+        if (nl < 0) break;
+        i = nl - 1;
+        col = 0;
+        continue;
+      }
+    }
+    if (quote) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '"' || ch === "'") {
+      // a quote starts a string only at a token boundary
+      const prev = text[i - 1];
+      if (prev === undefined || /[\s,[{:]/.test(prev)) quote = ch;
+      continue;
+    }
+    if (ch === '#' && (text[i - 1] === ' ' || text[i - 1] === '\t')) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+      col--;
+      continue;
+    }
+    if (ch === '[' || ch === '{') {
+      depth++;
+      if (depth > MAX_NESTING) return { line, col };
+    } else if (ch === ']' || ch === '}') {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return undefined;
+}
