@@ -1,20 +1,18 @@
 // `softlab run`: plan, schedule, materialise results, write the summary and the
 // report. Ctrl-C once cancels cleanly (exit 130); twice stops running nodes now.
 
-import { writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { releaseAllLocksSync } from '../../cache/lock.js';
 import { CacheStore } from '../../cache/store.js';
 import { parseJobs, parseSets, parseSweeps, resolveCacheDir } from '../cli/args.js';
 import { EXIT, UsageError } from '../cli/exit.js';
-import type { RunEvent, RunSummary } from '../events.js';
+import type { RunSummary } from '../events.js';
 import type { Executor } from '../execute/executor.js';
 import { LocalPoolExecutor } from '../execute/local-pool.js';
 import type { Plan } from '../plan/build.js';
-import { materialize, type MaterializedNode } from '../run/materialize.js';
-import { writeRunRecord } from '../run/records.js';
-import { runScheduler, selectNodes, forcedKeys } from '../run/scheduler.js';
+import { runPlan } from '../run/run-plan.js';
+import { forcedKeys, selectNodes } from '../run/scheduler.js';
 import { loadPlanOrReport } from './load-plan.js';
 
 export interface RunFlags {
@@ -78,55 +76,26 @@ export async function runCommand(spec: string, flags: RunFlags): Promise<number>
   const executors: Record<string, Executor> = { local: new LocalPoolExecutor(jobs) };
   if (plan.nodes.some((n) => n.executor === 'slurm')) throw new UsageError('the slurm executor is not available in this version of softlab');
 
-  let finished: RunEvent | undefined;
-  const emit = (e: RunEvent): void => {
-    if (e.type === 'run-finished') finished = e;
-    else renderer.onEvent(e);
-  };
   let summary: RunSummary;
   try {
-    const result = await runScheduler({
+    ({ summary } = await runPlan({
       plan,
       store,
       executors,
       only: flags.only,
       force: flags.force,
       outDir,
-      emit,
+      emit: (e) => renderer.onEvent(e),
       signal: cancel.signal,
       forceSignal: forceCancel.signal,
-    });
-    summary = result.summary;
-    await Promise.all(Object.values(executors).map((e) => e.close()));
-    await mkdir(outDir, { recursive: true });
-    const materialized = await materialize(plan, store, result.entries, outDir);
-    await writeRunRecord(store.root, plan, result.selected.map((n) => n.key)).catch(() => undefined);
-    await writeReports(plan, summary, result.selected, materialized, outDir, emit);
-    await writeFile(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    }));
   } finally {
     process.off('SIGINT', onCancel);
     process.off('SIGTERM', onCancel);
     if (hardExitTimer) clearTimeout(hardExitTimer);
   }
-  renderer.onEvent(finished ?? { type: 'run-finished', time: Date.now(), summary });
   await renderer.close();
   return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
-}
-
-async function writeReports(
-  plan: Plan,
-  summary: RunSummary,
-  selected: Plan['nodes'],
-  materialized: MaterializedNode[],
-  outDir: string,
-  emit: (e: RunEvent) => void,
-): Promise<void> {
-  try {
-    const { writeReports: write } = await import('../run/reports.js');
-    await write({ plan, summary, selected, materialized, outDir });
-  } catch (e) {
-    emit({ type: 'warning', time: Date.now(), message: `could not write the report: ${(e as Error).message}` });
-  }
 }
 
 /** `--dry-run`: the variants, unique executions, what the cache holds, and what sharing saves. */

@@ -110,7 +110,7 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
     diags.push(source.at([], 'a spec is a mapping with "pipeline:" and "nodes:" (found ' + (Array.isArray(value) ? 'a list' : typeof value) + ')'));
     return fail();
   }
-  structureValidator ??= new Ajv({ allErrors: true, strict: false }).compile(specSchema);
+  structureValidator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(specSchema);
   if (!structureValidator(value)) {
     for (const e of structureValidator.errors ?? []) {
       const d = structureDiagnostic(source, e);
@@ -202,13 +202,19 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
   const sets: Assignment[] = (opts.sets ?? []).map((s) => ({ target: s.target, value: s.value, origin: { flag: s.flag } }));
   const located = (origin: Origin, message: string, where: 'key' | 'value' = 'key'): Diagnostic =>
     'flag' in origin ? flagDiagnostic(origin.flag, message) : source.at(origin.spec, message, where);
+  let badTargets = false;
   for (const a of [...axes.flatMap((ax) => ax.targets.map((t, i) => ({ target: t, origin: ax.origin[i] }))), ...sets]) {
     const problem = checkTarget(a.target, spec, types, basePipelineParams);
-    if (problem) diags.push(located(a.origin, problem));
+    if (problem) {
+      diags.push(located(a.origin, problem));
+      badTargets = true;
+    }
   }
   const variantsRaw: Variant[] = axes.length ? expandVariants(axes, sweepProblems) : [{ id: 'default', assignments: [] }];
   for (const p of sweepProblems) diags.push(located(p.origin, p.message, 'value'));
-  if (diags.length) return fail();
+  // keep going past problems so far (params are still checked), unless the graph cannot be ordered
+  if (cycle || badTargets || sweepProblems.length) return fail();
+  const blocked = new Set(names.filter((n) => !types.has(n)));
 
   // 5. resolve each variant: params, file inputs, keys (topological order)
   const order = topoOrder(names, upstream);
@@ -232,7 +238,8 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
     for (const a of all) if (a.target.startsWith('params.')) setPath(pipelineParams, a.target.slice(7).split('.'), a.value);
     const keys = new Map<string, string>();
     for (const name of order) {
-      const nt = types.get(name)!;
+      const nt = types.get(name);
+      if (!nt) continue;
       const raw = spec.nodes[name];
       const problems: InterpolationProblem[] = [];
       const interpolated = interpolate(raw.params ?? {}, pipelineParams, ['nodes', name, 'params'], problems) as Record<string, unknown>;
@@ -240,7 +247,8 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
       const overrides = all.filter((a) => !a.target.startsWith('params.') && a.target.split('.')[0] === name);
       for (const a of overrides) setPath(interpolated, a.target.split('.').slice(1), a.value);
       const { value: params, problems: pp } = validateParams(nt.def, interpolated);
-      for (const p of pp) {
+      // an unresolved ${...} already has its message; its type error would only repeat it
+      for (const p of problems.length ? [] : pp) {
         const override = overrides.find((a) => sameHead(a.target.split('.').slice(1), p.path.map(String)));
         const hint = p.unknownKey && p.allowed ? didYouMean(p.unknownKey, p.allowed) : '';
         const msg = `${p.message}${hint}${variantsRaw.length > 1 && override ? ` (variant ${variant.id})` : ''} [${nt.def.type}]`;
@@ -253,8 +261,12 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
         if (typeof ref === 'string') {
           const [from, outPort] = ref.split('.');
           const fromKey = keys.get(from);
-          if (!fromKey) continue;
-          inputs[port] = { origin: 'node', key: fromKey, port: outPort, name: from, kind: types.get(from)!.def.outputs[outPort].kind };
+          const fromOut = types.get(from)?.def.outputs[outPort];
+          if (!fromKey || !fromOut) {
+            blocked.add(name);
+            continue;
+          }
+          inputs[port] = { origin: 'node', key: fromKey, port: outPort, name: from, kind: fromOut.kind };
           keyInputs[port] = { node: fromKey, port: outPort };
         } else {
           const ip: InterpolationProblem[] = [];
@@ -279,6 +291,11 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
             diags.push(source.at(['nodes', name, 'params', ...(where ?? [])], `file not found: ${rel} (paths are relative to the spec's folder ${source.dir})`));
           } else files[rel] = d;
         }
+      }
+      // a node downstream of a problem is checked, but has no key
+      if (blocked.has(name) || diags.length) {
+        blocked.add(name);
+        continue;
       }
       const keyParts: KeyParts = { type: nt.def.type, version: nt.def.version, code: nt.code, params, inputs: keyInputs, files };
       const key = nodeKey(keyParts);

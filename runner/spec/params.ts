@@ -18,7 +18,7 @@ let ajv: Ajv | undefined;
 const compiled = new Map<NodeDefinition<unknown>, ValidateFunction>();
 
 function getAjv(): Ajv {
-  ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
+  ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false, verbose: true });
   return ajv;
 }
 
@@ -39,7 +39,7 @@ export function validateParams(def: NodeDefinition<any>, params: Record<string, 
   const ok = validate(value);
   const problems: ParamProblem[] = ok ? [] : (validate.errors ?? []).map(toProblem);
   if (problems.length === 0 && def.check) {
-    for (const p of def.check(value as never)) problems.push({ path: p.param.split('.'), message: p.message });
+    for (const p of def.check(value as never)) problems.push({ path: p.param.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)), message: p.message });
   }
   return { value, problems: dedupe(problems) };
 }

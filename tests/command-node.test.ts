@@ -1,0 +1,91 @@
+// The `command` node: a shell step whose deps enter the key and whose outs are
+// cached and restored, with inputs passed as environment variables.
+
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runSpec } from './helpers/run.js';
+import { tempDir, writeSpec } from './helpers/specs.js';
+
+function pipeline(): string {
+  return `pipeline: cmd
+nodes:
+  prep:
+    type: command
+    params:
+      run: "tr a-z A-Z < input.txt > out/upper.txt && echo prepared"
+      deps: [input.txt]
+      outs: [out/upper.txt]
+  count:
+    type: command
+    inputs: { upper: prep.outs, raw: { file: input.txt } }
+    params:
+      run: "wc -c < $upper/out/upper.txt | tr -d ' ' > count.txt && cat $raw > copy.txt"
+      outs: [count.txt, copy.txt]
+`;
+}
+
+test('runs in the spec folder, passes inputs as env vars, caches and restores outs', async () => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'input.txt'), 'hello\n');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(path.join(dir, 'out'));
+  const spec = writeSpec(dir, pipeline());
+  const opts = { cacheDir: path.join(dir, 'cache'), outDir: path.join(dir, 'results') };
+  const r1 = await runSpec(spec, opts);
+  assert.is(r1.summary.status, 'ok', JSON.stringify(r1.summary.nodes.map((n) => n.failure)));
+  assert.is(readFileSync(path.join(dir, 'out/upper.txt'), 'utf8'), 'HELLO\n');
+  assert.is(readFileSync(path.join(dir, 'count.txt'), 'utf8').trim(), '6');
+  assert.is(readFileSync(path.join(dir, 'copy.txt'), 'utf8'), 'hello\n');
+  const logs = r1.events.filter((e) => e.type === 'node-log').map((e) => (e.type === 'node-log' ? e.message : ''));
+  assert.ok(logs.includes('prepared'), 'stdout lines become log events');
+
+  // outs deleted by the user come back from the cache on a hit
+  rmSync(path.join(dir, 'count.txt'));
+  writeFileSync(path.join(dir, 'out/upper.txt'), 'edited by hand\n');
+  const r2 = await runSpec(spec, opts);
+  assert.equal(r2.summary.counts, { executed: 0, cached: 2, failed: 0, skipped: 0 });
+  assert.is(readFileSync(path.join(dir, 'count.txt'), 'utf8').trim(), '6');
+  assert.is(readFileSync(path.join(dir, 'out/upper.txt'), 'utf8'), 'HELLO\n');
+
+  // a dependency's contents are part of the key
+  writeFileSync(path.join(dir, 'input.txt'), 'hello world\n');
+  const r3 = await runSpec(spec, opts);
+  assert.equal(r3.summary.counts, { executed: 2, cached: 0, failed: 0, skipped: 0 });
+  assert.is(readFileSync(path.join(dir, 'count.txt'), 'utf8').trim(), '12');
+});
+
+test('a missing declared out and a failing command are failures with a clear kind', async () => {
+  const dir = tempDir();
+  const spec = writeSpec(
+    dir,
+    `pipeline: bad
+nodes:
+  lazy:
+    type: command
+    params: { run: "echo nothing", outs: [never.txt] }
+  broken:
+    type: command
+    params: { run: "echo oops >&2; exit 3" }
+`,
+  );
+  const r = await runSpec(spec, { cacheDir: path.join(dir, 'cache'), outDir: path.join(dir, 'results') });
+  const lazy = r.summary.nodes.find((n) => n.name === 'lazy')!;
+  const broken = r.summary.nodes.find((n) => n.name === 'broken')!;
+  assert.is(lazy.failure?.kind, 'missing-output');
+  assert.match(lazy.failure!.message, /never\.txt/);
+  assert.is(broken.failure?.kind, 'command-exit');
+  assert.match(broken.failure!.message, /status 3/);
+  const failed = r.events.find((e) => e.type === 'node-failed' && e.key === broken.key);
+  assert.ok(failed && failed.type === 'node-failed' && failed.logTail.some((l) => l.includes('oops')));
+  assert.not.ok(existsSync(path.join(dir, 'never.txt')));
+});
+
+test('outs must stay inside the spec folder', async () => {
+  const { planText } = await import('./helpers/specs.js');
+  const { messages } = await planText('pipeline: t\nnodes:\n  a:\n    type: command\n    params: { run: x, outs: [../escape.txt] }\n');
+  assert.equal(messages, ['spec.yaml:5:30: out "../escape.txt" must be a path inside the spec\'s folder (relative, no "..") [command]']);
+});
+
+test.run();
