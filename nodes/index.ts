@@ -3,4 +3,5 @@
 
 export const BUILTIN_NODE_MODULES: Record<string, string> = {
   command: './command.js',
+  compare: './compare.js',
 };
