@@ -4,4 +4,5 @@
 export const BUILTIN_NODE_MODULES: Record<string, string> = {
   command: './command.js',
   compare: './compare.js',
+  'load-cafe': './load-cafe.js',
 };
