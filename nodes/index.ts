@@ -2,7 +2,11 @@
 // imported only when a spec uses their type.
 
 export const BUILTIN_NODE_MODULES: Record<string, string> = {
-  command: './command.js',
-  compare: './compare.js',
   'load-cafe': './load-cafe.js',
+  'crowd-collect': './crowd-collect.js',
+  filter: './filter.js',
+  aggregate: './aggregate.js',
+  agreement: './agreement.js',
+  compare: './compare.js',
+  command: './command.js',
 };
