@@ -3,7 +3,7 @@
 // reported at once with locations, then every variant resolved and every node's
 // key computed. Nodes with equal keys (across variants) become one plan node.
 
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import path from 'node:path';
 import { digestPath } from '../../cache/hash.js';
 import { nodeKey, type KeyParts } from '../../cache/key.js';
@@ -13,6 +13,7 @@ import { flagDiagnostic, sortDiagnostics, type Diagnostic } from '../spec/diagno
 import { interpolate, type InterpolationProblem } from '../spec/interpolate.js';
 import type { SpecPath, SpecSource } from '../spec/load.js';
 import { validateParams } from '../spec/params.js';
+import { allowedKeysAt, loadPrecompiledValidators, validatorFor } from '../spec/validators.js';
 import { durationMs, INPUT_REF_RE, NODE_NAME_RE, specSchema } from '../spec/schema.js';
 import { didYouMean } from '../spec/suggest.js';
 import { expandVariants, specAxes, withFlagAxes, type Assignment, type Origin, type SweepProblem, type Variant } from './variants.js';
@@ -98,8 +99,6 @@ interface RawSpec {
   slurm?: Record<string, unknown>;
 }
 
-let structureValidator: ReturnType<Ajv['compile']> | undefined;
-
 export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Promise<PlanResult> {
   const diags: Diagnostic[] = [];
   const fail = (): PlanResult => ({ ok: false, diagnostics: sortDiagnostics(diags) });
@@ -110,7 +109,8 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
     diags.push(source.at([], 'a spec is a mapping with "pipeline:" and "nodes:" (found ' + (Array.isArray(value) ? 'a list' : typeof value) + ')'));
     return fail();
   }
-  structureValidator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(specSchema);
+  await loadPrecompiledValidators();
+  const structureValidator = validatorFor(specSchema);
   if (!structureValidator(value)) {
     for (const e of structureValidator.errors ?? []) {
       const d = structureDiagnostic(source, e);
@@ -369,7 +369,7 @@ function structureDiagnostic(source: SpecSource, e: ErrorObject): Diagnostic | u
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      const allowed = allowedKeysAt(specSchema, p.map((seg, i) => (i === 1 && p[0] === 'nodes' ? '*' : seg)));
       const where = p.length === 0 ? 'at the top level' : p[0] === 'nodes' && p.length === 2 ? `in node "${p[1]}"` : `in ${p.join('.')}`;
       return source.at([...p, key], `unknown key "${key}" ${where}${didYouMean(key, allowed)} (allowed: ${allowed.join(', ')})`, 'key');
     }

@@ -1,8 +1,9 @@
 // Node params: validated against each node type's JSON Schema with ajv, defaults
 // filled in, unknown keys rejected. Compiled validators are memoised per type.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { NodeDefinition } from '../node-api.js';
+import type { ErrorObject } from 'ajv';
+import type { NodeDefinition, ParamsSchema } from '../node-api.js';
+import { allowedKeysAt, validatorFor, type Validator } from './validators.js';
 
 export interface ParamProblem {
   /** path inside params, e.g. ['min_accuracy'] or ['mix', 'spammer'] */
@@ -14,20 +15,18 @@ export interface ParamProblem {
   allowed?: string[];
 }
 
-let ajv: Ajv | undefined;
-const compiled = new Map<NodeDefinition<unknown>, ValidateFunction>();
-
-function getAjv(): Ajv {
-  ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false, verbose: true });
-  return ajv;
+/** A node type's params schema as validated: unknown keys are rejected unless the type says otherwise. */
+export function paramsSchemaOf(def: NodeDefinition<any>): ParamsSchema {
+  return { additionalProperties: false, ...def.params };
 }
 
-function validatorFor(def: NodeDefinition<any>): ValidateFunction {
-  let v = compiled.get(def);
+const byDef = new WeakMap<NodeDefinition<any>, Validator>();
+
+function paramsValidator(def: NodeDefinition<any>): Validator {
+  let v = byDef.get(def);
   if (!v) {
-    const schema = { additionalProperties: false, ...def.params };
-    v = getAjv().compile(schema);
-    compiled.set(def, v);
+    v = validatorFor(paramsSchemaOf(def));
+    byDef.set(def, v);
   }
   return v;
 }
@@ -35,9 +34,10 @@ function validatorFor(def: NodeDefinition<any>): ValidateFunction {
 /** Validate and fill defaults. Returns a new object; the input is not modified. */
 export function validateParams(def: NodeDefinition<any>, params: Record<string, unknown>): { value: Record<string, unknown>; problems: ParamProblem[] } {
   const value = structuredClone(params);
-  const validate = validatorFor(def);
+  const validate = paramsValidator(def);
   const ok = validate(value);
-  const problems: ParamProblem[] = ok ? [] : (validate.errors ?? []).map(toProblem);
+  const schema = paramsSchemaOf(def);
+  const problems: ParamProblem[] = ok ? [] : (validate.errors ?? []).map((e) => toProblem(e, schema));
   if (problems.length === 0 && def.check) {
     for (const p of def.check(value as never)) problems.push({ path: p.param.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)), message: p.message });
   }
@@ -51,7 +51,7 @@ export function fillParams(def: NodeDefinition<any>, params: Record<string, unkn
   return value;
 }
 
-function toProblem(e: ErrorObject): ParamProblem {
+function toProblem(e: ErrorObject, schema: ParamsSchema): ParamProblem {
   const path = e.instancePath
     .split('/')
     .slice(1)
@@ -60,8 +60,7 @@ function toProblem(e: ErrorObject): ParamProblem {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
-      return { path: [...path, key], message: `unknown param "${[...path, key].join('.')}"`, unknownKey: key, allowed: props ? Object.keys(props) : [] };
+      return { path: [...path, key], message: `unknown param "${[...path, key].join('.')}"`, unknownKey: key, allowed: allowedKeysAt(schema, path) };
     }
     case 'type':
       return { path, message: `${label(path)} must be ${(e.params as { type: string }).type}` };

@@ -11,6 +11,38 @@ const duration = {
   ],
 };
 
+// Slurm settings a job takes (spec top level as defaults, or per node)
+const slurmJobProperties = {
+  partition: { type: 'string', minLength: 1, description: 'Slurm partition (sbatch --partition)' },
+  account: { type: 'string', minLength: 1, description: 'Slurm account (sbatch --account)' },
+  qos: { type: 'string', minLength: 1, description: 'Slurm quality of service (sbatch --qos)' },
+  time: {
+    description: 'time limit, minutes or Slurm\'s [D-]HH:MM:SS (sbatch --time)',
+    type: ['integer', 'string'],
+    minimum: 1,
+    pattern: '^\\s*(\\d+-)?\\d+(:\\d+){0,2}\\s*$',
+  },
+  extra_args: {
+    description: 'more sbatch arguments, e.g. ["--constraint=a100"] (a string is split at spaces)',
+    type: ['array', 'string'],
+    items: { type: 'string' },
+  },
+} as const;
+
+const slurmNode = { type: 'object', additionalProperties: false, properties: slurmJobProperties } as const;
+
+const slurmTop = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...slurmJobProperties,
+    max_jobs: { type: 'integer', minimum: 1, description: "this run's jobs in Slurm's queue at once (default 100)" },
+    poll_interval: { ...duration, description: 'between two squeue calls (default 5s)' },
+    submit_rate: { type: 'number', exclusiveMinimum: 0, description: 'submissions per second at most (default 10)' },
+    probe_grace: { ...duration, description: "how long the shared-filesystem check waits for its marker file after its job ended (default 10s)" },
+  },
+} as const;
+
 export const specSchema = {
   type: 'object',
   required: ['pipeline', 'nodes'],
@@ -41,13 +73,13 @@ export const specSchema = {
           params: { type: 'object' },
           timeout: duration,
           executor: { type: 'string', enum: ['local', 'slurm'] },
-          slurm: { type: 'object' },
+          slurm: slurmNode,
         },
       },
     },
     sweep: { type: 'object' },
     executor: { type: 'string', enum: ['local', 'slurm'] },
-    slurm: { type: 'object' },
+    slurm: slurmTop,
   },
 } as const;
 
