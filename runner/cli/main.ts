@@ -119,6 +119,16 @@ async function main(argv: string[]): Promise<number> {
       code = await verifyCommand(opts);
     });
 
+  program
+    .command('exec')
+    .description('run one node from a task file in this process (what a Slurm job runs; see --executor slurm)')
+    .argument('<task>', 'task file written by `softlab run --executor slurm`, or a node key')
+    .addOption(cacheDirOption())
+    .action(async (task: string, opts) => {
+      const { execCommand } = await import('../commands/exec.js');
+      code = await execCommand(task, opts);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

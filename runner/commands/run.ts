@@ -71,10 +71,19 @@ export async function runCommand(spec: string, flags: RunFlags): Promise<number>
   };
   process.on('SIGINT', onCancel);
   process.on('SIGTERM', onCancel);
-  const renderer = await createRenderer(kind, { stdout: process.stdout, stderr: process.stderr, onCancel });
 
   const executors: Record<string, Executor> = { local: new LocalPoolExecutor(jobs) };
-  if (plan.nodes.some((n) => n.executor === 'slurm')) throw new UsageError('the slurm executor is not available in this version of softlab');
+  if (plan.nodes.some((n) => n.executor === 'slurm')) {
+    // before the live view starts: a cluster that cannot see the cache refuses the run in one line
+    const refused = await addSlurmExecutor(executors, plan, store, flags, cancel.signal);
+    if (refused !== undefined) {
+      process.off('SIGINT', onCancel);
+      process.off('SIGTERM', onCancel);
+      if (refused === 'interrupted') return EXIT.interrupted;
+      throw new UsageError(refused);
+    }
+  }
+  const renderer = await createRenderer(kind, { stdout: process.stdout, stderr: process.stderr, onCancel });
 
   let summary: RunSummary;
   try {
@@ -96,6 +105,24 @@ export async function runCommand(spec: string, flags: RunFlags): Promise<number>
   }
   await renderer.close();
   return summary.status === 'ok' ? EXIT.ok : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+}
+
+/** Create the Slurm executor; when this run will submit jobs, check that the cluster sees the cache. Returns why not, if it refuses. */
+async function addSlurmExecutor(executors: Record<string, Executor>, plan: Plan, store: CacheStore, flags: RunFlags, signal: AbortSignal): Promise<string | undefined> {
+  const slurm = await import('../execute/slurm/index.js');
+  const executor = slurm.slurmExecutorForPlan(plan, store.root, {
+    partition: flags.slurmPartition,
+    account: flags.slurmAccount,
+    qos: flags.slurmQos,
+    time: flags.slurmTime,
+    args: flags.slurmArg,
+  });
+  executors.slurm = executor;
+  if (!(await slurm.runSubmitsToSlurm(plan, store, flags.only, flags.force))) return undefined;
+  const probe = await executor.checkCluster(signal, (line) => process.stderr.write(`softlab: ${line}\n`));
+  if (probe.ok) return undefined;
+  await executor.close();
+  return probe.aborted ? 'interrupted' : probe.message;
 }
 
 /** `--dry-run`: the variants, unique executions, what the cache holds, and what sharing saves. */
