@@ -7,6 +7,8 @@ export const BUILTIN_NODE_MODULES: Record<string, string> = {
   filter: './filter.js',
   aggregate: './aggregate.js',
   agreement: './agreement.js',
+  'train-onehot': './train-onehot.js',
+  'train-soft': './train-soft.js',
   compare: './compare.js',
   command: './command.js',
 };
