@@ -53,6 +53,12 @@ export interface NodeResources {
   memoryMb?: number;
   /** GPUs, for schedulers that allocate them */
   gpus?: number;
+  /**
+   * Expected cost relative to a light node (default 1; a training run is ~100).
+   * The scheduler starts cheap ready nodes first, so quick results (the crowd
+   * table) do not wait minutes behind long ones that gain little by starting earlier.
+   */
+  cost?: number;
 }
 
 /** A read-only view of one input: an upstream port's files, or a file/folder the spec names. */

@@ -117,7 +117,8 @@ export function makeTrainNode(target: TargetKind): NodeDefinition<TrainParams> {
         validation: { type: 'boolean', default: true, description: 'evaluate on the test split after every epoch (held-out curves); the final predictions are made either way' },
       },
     },
-    resources: { threads: 1 },
+    // one worker per training (wasm has no threads under Node); long, so cheap nodes go first
+    resources: { threads: 1, cost: 100 },
     fileDeps: (p) => (p.init ? [p.init] : []),
     check(p) {
       const problems: { param: string; message: string }[] = [];

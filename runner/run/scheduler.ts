@@ -7,9 +7,10 @@
 // -> runnable -> (slots free) -> running -> executed | failed. Cached nodes skip
 // straight to cached; dependents of a failed node are skipped.
 
+import { isNoSpace } from '../../cache/fs-atomic.js';
 import { waitLock, type HeldLock } from '../../cache/lock.js';
 import { REPORT_PORT, type CacheEntry, type CacheStore } from '../../cache/store.js';
-import { cacheInput } from '../execute/cache-input.js';
+import { cacheInput, CorruptInputError } from '../execute/cache-input.js';
 import type { Executor } from '../execute/executor.js';
 import type { NodeTask } from '../execute/task.js';
 import type { NodeFailure, NodeStatus, RunEvent, RunNodeInfo, RunSummary, RunSummaryNode } from '../events.js';
@@ -24,11 +25,14 @@ interface NodeRun {
   lock?: HeldLock;
   entry?: CacheEntry;
   startedAt?: number;
+  /** when this run last executed it (a corrupt-input retry must not drop a fresh entry) */
+  finishedAt?: number;
   durationMs: number;
   failure?: NodeFailure;
   executor?: string;
   jobId?: string;
   retries: number;
+  lockingSince?: number;
   cancel?: (force?: boolean) => void;
 }
 
@@ -47,6 +51,12 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   /** a second abort: stop running nodes now */
   forceSignal?: AbortSignal;
+  /**
+   * Checks a cache hit further before it is used (run-plan digest-checks the
+   * files it will copy into the results folder). Returns what is wrong with it:
+   * the node is then recomputed, with a warning.
+   */
+  verifyHit?(node: PlanNode, entry: CacheEntry): Promise<string | undefined>;
 }
 
 export interface SchedulerResult {
@@ -83,27 +93,43 @@ export function forcedKeys(nodes: PlanNode[], plan: Plan, force: string[] = []):
 export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerResult> {
   const { plan, store, emit } = opts;
   const now = (): number => Date.now();
+  /** A lookup whose hit also passed `verifyHit`; an unusable entry is announced (it will be recomputed). */
+  const usableHit = async (n: PlanNode): Promise<{ hit: true; entry: CacheEntry } | { hit: false }> => {
+    const r = await store.lookup(n.key);
+    const problem = r.hit ? await opts.verifyHit?.(n, r.entry) : r.miss.kind === 'absent' ? undefined : r.miss.message;
+    if (r.hit && !problem) return r;
+    if (problem) emit({ type: 'warning', time: now(), key: n.key, message: `cache entry of node "${n.name}" is unusable (${problem}); recomputing it` });
+    return { hit: false };
+  };
   const startedAt = now();
   const selected = selectNodes(plan, opts.only);
   const forced = forcedKeys(selected, plan, opts.force);
   const runs = new Map<string, NodeRun>(selected.map((n) => [n.key, { node: n, state: 'pending', durationMs: 0, retries: 0 }]));
   const dependents = new Map<string, string[]>(selected.map((n) => [n.key, []]));
   for (const n of selected) for (const d of n.deps) dependents.get(d)?.push(n.key);
+  const priority = upwardRanks(selected, dependents);
 
   // what the cache already holds (stat-level checks; objects are digest-checked when read)
   await Promise.all(
     selected.map(async (n) => {
       if (forced.has(n.key)) return;
-      const r = await store.lookup(n.key);
+      const r = await usableHit(n);
       const run = runs.get(n.key)!;
       if (r.hit) {
         run.entry = r.entry;
         run.state = 'cached';
-      } else if (r.miss.kind !== 'absent') {
-        emit({ type: 'warning', time: now(), key: n.key, message: `cache entry of node "${n.name}" is unusable (${r.miss.message}); recomputing it` });
       }
     }),
   );
+
+  // a cached node whose objects proved corrupt when its outputs were restored
+  const recomputeCorrupt = async (run: NodeRun, problem: string): Promise<void> => {
+    emit({ type: 'warning', time: now(), key: run.node.key, message: `cache entry of node "${run.node.name}" is unusable (${problem}); recomputing it` });
+    await store.dropEntry(run.node.key);
+    run.entry = undefined;
+    run.state = 'pending';
+    forced.add(run.node.key);
+  };
 
   const slots = Math.max(...Object.values(opts.executors).map((e) => e.capabilities.slots), 1);
   const nodesInfo: RunNodeInfo[] = selected.map((n) => ({
@@ -130,7 +156,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
     const run = runs.get(n.key)!;
     if (run.state === 'cached') {
       emit({ type: 'node-cached', time: now(), key: n.key });
-      await restoreOutputs(run, opts);
+      const corrupt = await restoreOutputs(run, opts);
+      if (corrupt) await recomputeCorrupt(run, corrupt);
     }
   }
 
@@ -171,6 +198,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
 
   const lockAndCheck = async (run: NodeRun): Promise<void> => {
     run.state = 'locking';
+    run.lockingSince = now();
     const lock = await waitLock(store.lockPath(run.node.key), opts.signal);
     if (!lock) {
       run.state = 'pending';
@@ -179,13 +207,14 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
     }
     // another run may have finished this key while we waited for the lock
     if (!forced.has(run.node.key)) {
-      const r = await store.lookup(run.node.key);
+      const r = await usableHit(run.node);
       if (r.hit) {
         await lock.release();
         run.entry = r.entry;
         run.state = 'cached';
         emit({ type: 'node-cached', time: now(), key: run.node.key });
-        await restoreOutputs(run, opts);
+        const corrupt = await restoreOutputs(run, opts);
+        if (corrupt) await recomputeCorrupt(run, corrupt);
         notify();
         return;
       }
@@ -193,6 +222,22 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
     run.lock = lock;
     run.state = 'runnable';
     emit({ type: 'node-queued', time: now(), key: run.node.key });
+    notify();
+  };
+
+  // the cache itself failed around a node (a full disk while taking its lock or reading its entry)
+  const cacheFailure = async (run: NodeRun, e: unknown): Promise<void> => {
+    await run.lock?.release().catch(() => undefined);
+    run.lock = undefined;
+    run.state = 'failed';
+    run.failure = {
+      kind: 'cache',
+      message: isNoSpace(e)
+        ? `no space left on the device of cache directory ${store.root}: free some space (or run "softlab gc") and rerun`
+        : `cache directory ${store.root}: ${(e as Error)?.message ?? String(e)}`,
+    };
+    emit({ type: 'node-failed', time: now(), key: run.node.key, durationMs: 0, failure: run.failure, logTail: [] });
+    skipDownstream(run.node.key, `upstream node "${run.node.name}" failed`);
     notify();
   };
 
@@ -229,17 +274,24 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
       if (r.ok) {
         run.entry = r.entry;
         run.state = 'executed';
+        run.finishedAt = now();
         emit({ type: 'node-finished', time: now(), key: n.key, durationMs: run.durationMs, info: r.entry.info });
       } else if (r.failure.kind === 'corrupt-input' && run.retries < MAX_CORRUPT_RETRIES && !aborted()) {
         // recompute the producer whose object was corrupt, then try this node again
         run.retries++;
         const producer = runs.get(r.failure.producerKey);
         emit({ type: 'warning', time: now(), key: n.key, message: `${r.failure.message}; recomputing node "${producer?.node.name ?? r.failure.producerKey.slice(0, 12)}"` });
-        await store.dropEntry(r.failure.producerKey);
-        if (producer) {
-          producer.state = 'pending';
-          producer.entry = undefined;
-          forced.add(producer.node.key);
+        // another consumer may have reported it first: the producer is then being
+        // recomputed already, or was since this node started (its entry is fresh)
+        const busy = producer && (producer.state === 'pending' || producer.state === 'locking' || producer.state === 'runnable' || producer.state === 'running');
+        const fresh = producer?.state === 'executed' && (producer.finishedAt ?? 0) >= run.startedAt!;
+        if (!busy && !fresh) {
+          await store.dropEntry(r.failure.producerKey);
+          if (producer) {
+            producer.state = 'pending';
+            producer.entry = undefined;
+            forced.add(producer.node.key);
+          }
         }
         run.state = 'pending';
       } else {
@@ -255,10 +307,19 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
   for (;;) {
     if (!aborted()) {
       for (const run of runs.values()) {
-        if (run.state === 'pending' && depsDone(run.node)) void lockAndCheck(run);
+        if (run.state === 'pending' && depsDone(run.node)) void lockAndCheck(run).catch((e: unknown) => cacheFailure(run, e));
       }
-      for (const run of runs.values()) {
-        if (run.state !== 'runnable') continue;
+      // longest chain of work still behind a node first, so short branches that feed
+      // others (the crowd) are not queued behind long leaves (the trainings)
+      const runnable = [...runs.values()]
+        .filter((r) => r.state === 'runnable')
+        .sort((a, b) => (a.node.resources.cost ?? 1) - (b.node.resources.cost ?? 1) || priority.get(b.node.key)! - priority.get(a.node.key)!);
+      // a higher-priority node that is just taking its lock gets first pick of the slots
+      const soon = [...runs.values()].filter((r) => r.state === 'locking' && now() - (r.lockingSince ?? 0) < 50);
+      const cheapest = Math.min(Infinity, ...soon.map((r) => r.node.resources.cost ?? 1));
+      if (soon.length) setTimeout(notify, 60).unref();
+      for (const run of runnable) {
+        if ((run.node.resources.cost ?? 1) > cheapest) break;
         const n = run.node;
         const need = n.resources.exclusive ? slots : Math.min(n.resources.threads, slots);
         if (exclusiveRunning) break;
@@ -333,6 +394,30 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
   return { summary, entries, selected };
 }
 
+/**
+ * Upward rank of each node: the number of nodes on the longest path from it to a
+ * sink, plus a small tie-break for how many nodes depend on it in all. Without
+ * durations this is the classic critical-path priority with unit costs.
+ */
+export function upwardRanks(nodes: PlanNode[], dependents: Map<string, string[]>): Map<string, number> {
+  const rank = new Map<string, number>();
+  const below = new Map<string, Set<string>>();
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const k = nodes[i].key;
+    const ds = dependents.get(k) ?? [];
+    const all = new Set<string>();
+    let longest = 0;
+    for (const d of ds) {
+      longest = Math.max(longest, rank.get(d) ?? 0);
+      all.add(d);
+      for (const x of below.get(d) ?? []) all.add(x);
+    }
+    below.set(k, all);
+    rank.set(k, Math.floor(longest) + 1 + Math.min(all.size, 999) / 1000);
+  }
+  return rank;
+}
+
 function toTask(n: PlanNode, cacheDir: string, specDir: string): NodeTask {
   return {
     key: n.key,
@@ -348,10 +433,14 @@ function toTask(n: PlanNode, cacheDir: string, specDir: string): NodeTask {
   };
 }
 
-/** Put a cached node's outputs back where the user expects them (a command's outs). */
-async function restoreOutputs(run: NodeRun, opts: SchedulerOptions): Promise<void> {
+/**
+ * Put a cached node's outputs back where the user expects them (a command's
+ * outs). Returns the problem when an object proved corrupt (the node must be
+ * recomputed); other failures are warnings.
+ */
+async function restoreOutputs(run: NodeRun, opts: SchedulerOptions): Promise<string | undefined> {
   const def = run.node.nodeType.def;
-  if (!def.restore || !run.entry) return;
+  if (!def.restore || !run.entry) return undefined;
   const outputs = Object.fromEntries(
     Object.keys(run.entry.outputs)
       .filter((p) => p !== REPORT_PORT)
@@ -360,6 +449,8 @@ async function restoreOutputs(run: NodeRun, opts: SchedulerOptions): Promise<voi
   try {
     await def.restore({ params: run.node.params, specDir: opts.plan.specDir, outputs, log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
   } catch (e) {
+    if (e instanceof CorruptInputError) return e.message;
     opts.emit({ type: 'warning', time: Date.now(), key: run.node.key, message: `could not restore the outputs of node "${run.node.name}": ${(e as Error).message}` });
   }
+  return undefined;
 }
