@@ -147,9 +147,8 @@ if (!slurmInstalled()) {
     assert.equal(again.executor.commands.calls, { sbatch: 0, squeue: 0, scancel: 0 });
   });
 
-  test('the default pipeline on Slurm: the same keys and output digests as a local run, executor and job id per node', async () => {
-    // (pipelines/cafe-quick.yaml, the "quick pipeline", is to take this one's place when it lands)
-    const spec = path.join(ROOT, 'pipelines', 'cafe-soft-labels.yaml');
+  test('the quick pipeline on Slurm: the same keys and output digests as a local run, executor and job id per node', async () => {
+    const spec = path.join(ROOT, 'pipelines', 'cafe-quick.yaml');
     const dir = tempDir();
     const local = await runSpec(spec, { cacheDir: path.join(dir, 'cache-local'), outDir: path.join(dir, 'out-local') });
     assert.is(local.summary.status, 'ok');

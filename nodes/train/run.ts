@@ -191,7 +191,11 @@ export async function runTraining(ctx: NodeContext<TrainParams>, target: TargetK
     preprocess: 'raw 0-255 pixels; the model rescales them itself',
   };
   await saveModel(model, ctx.outputs.model, { softlab: { ...info, classes: data.classes } });
-  await ctx.outputs.history.writeJson('history.json', { ...info, classes: data.classes, epochs: loop.history });
+  // the history artifact holds what training computed, not how long it took: wall-clock
+  // figures would make equal runs (another machine, a Slurm job) differ byte for byte
+  const epochs = loop.history.map(({ seconds: _s, images_per_second: _ips, ...rest }) => rest);
+  await ctx.outputs.history.writeJson('history.json', { ...info, classes: data.classes, epochs });
+  await ctx.report.writeJson('timing.json', { epochs: loop.history.map((h) => ({ epoch: h.epoch, seconds: h.seconds, images_per_second: h.images_per_second })) });
   await writePredictions(ctx.outputs.predictions, {
     classes: data.classes,
     model: info,
