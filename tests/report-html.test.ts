@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeRunReport } from '../runner/report/index.js';
-import { checkReportHtml, findChromium } from '../scripts/check-report-html.js';
+import { checkReportHtml, findChromium } from './helpers/check-report-html.js';
 import { tempDir } from './fixtures/compare/build.js';
 import { makeFinishedRun } from './fixtures/compare/run-fixture.js';
 

@@ -4,7 +4,7 @@
 // marks of non-zero size. Talks the DevTools protocol over --remote-debugging-pipe
 // (fd 3/4, NUL-separated JSON), so it needs no npm package and no free port.
 //
-//   node --import tsx scripts/check-report-html.ts out/report.html
+//   node --import tsx tests/helpers/check-report-html.ts out/report.html
 //
 // Needs Debian's `chromium` (or set SOFTLAB_CHROMIUM to a Chrome/Chromium binary).
 
@@ -203,11 +203,11 @@ export async function checkReportHtml(htmlFile: string, opts: { chromium?: strin
   }
 }
 
-// CLI: node --import tsx scripts/check-report-html.ts <report.html>
+// CLI: node --import tsx tests/helpers/check-report-html.ts <report.html>
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: node --import tsx scripts/check-report-html.ts <report.html>');
+    console.error('usage: node --import tsx tests/helpers/check-report-html.ts <report.html>');
     process.exit(2);
   }
   checkReportHtml(file).then(
