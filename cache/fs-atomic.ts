@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { faultPoint } from './faults.js';
 
 /** Write `data` to `file` atomically: temp file in `tmpDir`, fsync, rename. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, tmpDir: string, mode = 0o644): Promise<void> {
@@ -19,6 +20,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, t
     throw e;
   }
   await fh.close();
+  faultPoint('atomic:synced');
   try {
     await mkdir(path.dirname(file), { recursive: true });
     await rename(tmp, file);

@@ -5,9 +5,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { faultPoint } from './faults.js';
 
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 30_000;
@@ -68,21 +69,62 @@ export async function tryLock(file: string): Promise<HeldLock | undefined> {
   await mkdir(path.dirname(file), { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(file, 'wx');
-      try {
-        await fh.writeFile(JSON.stringify(owner));
-      } finally {
-        await fh.close();
-      }
+    if (await createWithOwner(file, owner)) {
+      faultPoint('lock:taken');
       return makeHeld(file, owner.token);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     if (!(await isStale(file))) return undefined;
     await breakStaleLock(file);
   }
   return undefined;
+}
+
+/**
+ * Create the lock file with its owner already in it: the owner is written to a
+ * temporary file that is then hard-linked to the lock's name (which fails if the
+ * lock exists). A process killed half-way leaves no empty lock file, which
+ * another run could only judge by age (STALE_MS), just a temporary file named
+ * with its pid that `cleanupDeadProcesses` removes.
+ */
+async function createWithOwner(file: string, owner: LockOwner): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${owner.token}.tmp`;
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(JSON.stringify(owner));
+    } finally {
+      await fh.close();
+    }
+    faultPoint('lock:owner-written');
+    try {
+      await link(tmp, file);
+    } catch (e) {
+      if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      await createInPlace(file, owner);
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** What link() says on file systems without hard links (some network and FUSE mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The fallback without hard links: create the lock exclusively, then write its owner (removed again if that fails). */
+async function createInPlace(file: string, owner: LockOwner): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await fh.writeFile(JSON.stringify(owner));
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(file).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
 }
 
 /**
@@ -103,6 +145,39 @@ async function breakStaleLock(file: string): Promise<void> {
     await link(aside, file).catch(() => undefined);
   }
   await unlink(aside).catch(() => undefined);
+}
+
+/**
+ * Remove what processes of this host that no longer exist left in a locks
+ * folder: their locks (moved aside with the same care as breaking a stale lock,
+ * so a live run's fresh lock is never removed) and their half-made lock files.
+ * Returns how many were removed.
+ */
+export async function removeDeadLocks(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const leftover = /\.lock\.(?:stale\.)?(\d+)\.[0-9a-f]+(?:\.tmp)?$/.exec(name);
+    if (leftover) {
+      if (!pidAlive(Number(leftover[1]))) {
+        await unlink(file).catch(() => undefined);
+        removed++;
+      }
+    } else if (name.endsWith('.lock')) {
+      const owner = await readOwner(file);
+      if (owner && owner.host === os.hostname() && !pidAlive(owner.pid)) {
+        await breakStaleLock(file);
+        removed++;
+      }
+    }
+  }
+  return removed;
 }
 
 function makeHeld(file: string, token: string): HeldLock {

@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { canonicalJson, digestFile, sha256 } from './hash.js';
 import { fsyncFile, isNoSpace, removeQuietly, writeFileAtomic } from './fs-atomic.js';
-import { pidAlive } from './lock.js';
+import { faultPoint } from './faults.js';
+import { pidAlive, removeDeadLocks } from './lock.js';
 
 export const ENTRY_FORMAT = 1;
 
@@ -105,6 +106,16 @@ export class CacheStore {
     return dir;
   }
 
+  /**
+   * Remove this process's staging folders made under `label`: what a worker that
+   * was terminated or died (so never ran its own cleanup) leaves behind.
+   */
+  async removeStaging(label: string): Promise<void> {
+    const prefix = `${os.hostname()}-${process.pid}-${label}-`;
+    const names = await readdir(this.tmpRoot).catch(() => [] as string[]);
+    for (const name of names) if (name.startsWith(prefix)) await removeQuietly(path.join(this.tmpRoot, name));
+  }
+
   /** Read an entry and check it is whole: parseable, checksum right, every object present with its size. */
   async lookup(key: string): Promise<LookupResult> {
     let text: string;
@@ -166,7 +177,9 @@ export class CacheStore {
       for (const pe of Object.values(outputs)) pe.files = Object.fromEntries(Object.entries(pe.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
       const body = { ...entry, checksum: sha256(canonicalJson(entry)) };
+      faultPoint('commit:objects-stored');
       await writeFileAtomic(this.entryPath(meta.key), JSON.stringify(body) + '\n', this.tmpRoot);
+      faultPoint('commit:entry-written');
       return entry;
     } catch (e) {
       if (isNoSpace(e)) {
@@ -194,7 +207,9 @@ export class CacheStore {
     await fsyncFile(file);
     await chmod(file, 0o444);
     await mkdir(path.dirname(target), { recursive: true });
+    faultPoint('commit:object-synced');
     await rename(file, target);
+    faultPoint('commit:object-renamed');
     return { digest, size };
   }
 
@@ -275,7 +290,7 @@ export class CacheStore {
   /** Remove staging folders and lock files left by processes of this host that no longer exist. */
   async cleanupDeadProcesses(): Promise<number> {
     const host = os.hostname();
-    let removed = 0;
+    let removed = await removeDeadLocks(path.join(this.root, 'locks'));
     let names: string[] = [];
     try {
       names = await readdir(this.tmpRoot);

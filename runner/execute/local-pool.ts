@@ -4,9 +4,10 @@
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina as PiscinaPool } from 'piscina';
+import { CacheStore } from '../../cache/store.js';
 import type { NodeFailure } from '../events.js';
 import type { Execution, Executor, SubmitOptions } from './executor.js';
-import type { NodeTask, TaskMessage, TaskResult } from './task.js';
+import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from './task.js';
 
 /** After a cancel, how long a node may take to stop before its worker is terminated. */
 export const CANCEL_GRACE_MS = 3_000;
@@ -26,7 +27,7 @@ export class LocalPoolExecutor implements Executor {
 
   private getPool(): Promise<PiscinaPool> {
     this.poolPromise ??= import('piscina').then(({ Piscina }) => {
-      const heapMb = Math.max(2048, Math.floor((os.totalmem() / 1048576) * 0.6 / this.jobs));
+      const heapMb = workerHeapMb(this.jobs);
       this.pool = new Piscina({
         filename: workerFile,
         minThreads: 0,
@@ -68,6 +69,8 @@ export class LocalPoolExecutor implements Executor {
         if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
         return { ...r, executor: this.name };
       } catch (e) {
+        // the worker was terminated or died: it could not remove its staging folder itself
+        await new CacheStore(task.cacheDir).removeStaging(stagingLabel(task)).catch(() => undefined);
         return { ok: false, failure: workerFailure(e, { timedOut, cancelled, timeoutMs: opts.timeoutMs, elapsed: Date.now() - started }), logTail: [], executor: this.name };
       } finally {
         if (timeout) clearTimeout(timeout);
@@ -90,6 +93,17 @@ export class LocalPoolExecutor implements Executor {
     this.poolPromise = undefined;
     if (pool) await pool.destroy();
   }
+}
+
+/**
+ * Each worker's heap limit in MB: 60% of the machine's memory shared by the
+ * slots, at least 2 GB; `SOFTLAB_WORKER_HEAP_MB` sets it (lower it to make a
+ * runaway node fail sooner, as the reliability tests do).
+ */
+export function workerHeapMb(jobs: number): number {
+  const fromEnv = Number(process.env.SOFTLAB_WORKER_HEAP_MB);
+  if (Number.isFinite(fromEnv) && fromEnv > 0) return Math.floor(fromEnv);
+  return Math.max(2048, Math.floor(((os.totalmem() / 1048576) * 0.6) / jobs));
 }
 
 function timeoutFailure(timeoutMs: number): NodeFailure {

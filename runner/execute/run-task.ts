@@ -7,13 +7,14 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CacheError, CacheStore, REPORT_PORT } from '../../cache/store.js';
+import { faultPoint } from '../../cache/faults.js';
 import { isNoSpace, removeQuietly } from '../../cache/fs-atomic.js';
 import type { NodeFailure } from '../events.js';
 import { fileInput, folderOutput, listFilesRecursive } from '../folder-io.js';
 import { CancelledError, CommandExitError, MissingOutputError, UserInputError, type InputHandle, type NodeContext, type NodeDefinition } from '../node-api.js';
 import { Random } from '../random.js';
 import { cacheInput, CorruptInputError } from './cache-input.js';
-import type { NodeTask, TaskMessage, TaskResult } from './task.js';
+import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from './task.js';
 
 const LOG_TAIL = 40;
 const PROGRESS_EVERY_MS = 100;
@@ -30,7 +31,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
   const started = Date.now();
   let staging: string | undefined;
   try {
-    staging = await store.makeStagingDir(task.key.slice(0, 12));
+    staging = await store.makeStagingDir(stagingLabel(task));
     const mod = (await import(pathToFileURL(task.modulePath).href)) as { default: NodeDefinition };
     const def = mod.default;
     const workDir = path.join(staging, 'work');
@@ -91,6 +92,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
 
     await def.run(ctx);
     if (signal.aborted) throw new CancelledError();
+    faultPoint('task:ran');
 
     for (const port of Object.keys(task.outputs)) {
       if ((await listFilesRecursive(outDirs[port])).length === 0 && port !== 'outs') {

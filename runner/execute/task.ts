@@ -29,3 +29,8 @@ export type TaskMessage =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 export type TaskResult = { ok: true; entry: CacheEntry } | { ok: false; failure: NodeFailure; logTail: string[] };
+
+/** How a task's staging folder under the cache's tmp/ is labelled (the pool removes it if the worker dies). */
+export function stagingLabel(task: Pick<NodeTask, 'key'>): string {
+  return task.key.slice(0, 12);
+}

@@ -4,11 +4,14 @@
 // small state file remembers which key each folder holds, so a cached rerun
 // copies nothing.
 
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { faultPoint } from '../../cache/faults.js';
 import { writeFileAtomic } from '../../cache/fs-atomic.js';
-import { REPORT_PORT, type CacheEntry, type CacheStore } from '../../cache/store.js';
-import type { Plan } from '../plan/build.js';
+import { pidAlive } from '../../cache/lock.js';
+import { CacheError, REPORT_PORT, type CacheEntry, type CacheStore } from '../../cache/store.js';
+import type { Plan, PlanNode } from '../plan/build.js';
 
 export interface MaterializedNode {
   variant: string;
@@ -24,16 +27,62 @@ export function nodeOutDir(plan: Plan, outDir: string, variant: string, name: st
   return plan.sweep ? path.join(outDir, variant, name) : path.join(outDir, name);
 }
 
-export async function materialize(plan: Plan, store: CacheStore, entries: Map<string, CacheEntry>, outDir: string): Promise<MaterializedNode[]> {
-  const statePath = path.join(outDir, STATE_FILE);
-  let state: Record<string, string> = {};
+/** Which key each results folder holds (relative folder -> key). */
+async function readState(outDir: string): Promise<Record<string, string>> {
   try {
-    state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, string>;
+    return JSON.parse(await readFile(path.join(outDir, STATE_FILE), 'utf8')) as Record<string, string>;
   } catch {
-    /* first run into this folder */
+    return {}; // first run into this folder
   }
+}
+
+/** The ports of a node that are copied into its results folder. */
+function copiedPorts(node: PlanNode): string[] {
+  return [REPORT_PORT, ...Object.entries(node.nodeType.def.outputs).filter(([, spec]) => spec.publish).map(([port]) => port)];
+}
+
+/**
+ * For the scheduler (`verifyHit`): a cache hit whose files this run will copy
+ * into the results folder has those objects digest-checked first, so a corrupt
+ * one is quarantined and its node recomputed instead of failing the copy.
+ * Returns the problem, if any.
+ */
+export function hitVerifier(plan: Plan, store: CacheStore, outDir: string): (node: PlanNode, entry: CacheEntry) => Promise<string | undefined> {
+  let state: Promise<Record<string, string>> | undefined;
+  return async (node, entry) => {
+    state ??= readState(outDir);
+    const held = await state;
+    if (node.variants.every((v) => held[path.relative(outDir, nodeOutDir(plan, outDir, v, node.name))] === entry.key)) return undefined;
+    try {
+      for (const port of copiedPorts(node)) {
+        for (const [rel, ref] of Object.entries(entry.outputs[port]?.files ?? {})) await store.verifiedObject(ref, `${node.name}.${port}/${rel}`);
+      }
+    } catch (e) {
+      if (e instanceof CacheError) return e.message;
+      throw e;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Copy each finished node's report (and published ports) out of the cache. A
+ * node whose objects turn out corrupt here is left out with a warning (its
+ * folder is not marked as holding the key, so the next run copies it again).
+ */
+export async function materialize(
+  plan: Plan,
+  store: CacheStore,
+  entries: Map<string, CacheEntry>,
+  outDir: string,
+  warn: (message: string, key: string) => void = () => undefined,
+): Promise<MaterializedNode[]> {
+  const statePath = path.join(outDir, STATE_FILE);
+  const ours = new Set([STATE_FILE, ...plan.nodeNames]);
+  for (const parent of new Set([outDir, ...plan.variants.map((v) => path.dirname(nodeOutDir(plan, outDir, v.id, '_')))])) await removeDeadTempFiles(parent, ours);
+  const state = await readState(outDir);
   const done: MaterializedNode[] = [];
-  let changed = false;
+  const updates: Record<string, string | null> = {};
   for (const v of plan.variants) {
     for (const [name, key] of v.nodes) {
       const entry = entries.get(key);
@@ -41,18 +90,80 @@ export async function materialize(plan: Plan, store: CacheStore, entries: Map<st
       const dir = nodeOutDir(plan, outDir, v.id, name);
       const rel = path.relative(outDir, dir);
       const node = plan.byKey.get(key)!;
-      done.push({ variant: v.id, name, type: node.type, key, dir });
-      if (state[rel] === key) continue;
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await store.copyPortTo(entry, REPORT_PORT, dir);
-      for (const [port, spec] of Object.entries(node.nodeType.def.outputs)) {
-        if (spec.publish) await store.copyPortTo(entry, port, path.join(dir, port));
+      if (state[rel] === key) {
+        done.push({ variant: v.id, name, type: node.type, key, dir });
+        continue;
       }
-      state[rel] = key;
-      changed = true;
+      try {
+        await replaceDir(dir, async (fresh) => {
+          for (const port of copiedPorts(node)) await store.copyPortTo(entry, port, port === REPORT_PORT ? fresh : path.join(fresh, port));
+        });
+      } catch (e) {
+        if (!(e instanceof CacheError)) throw e;
+        warn(`could not copy the results of node "${name}": ${e.message}`, key);
+        updates[rel] = null;
+        continue;
+      }
+      done.push({ variant: v.id, name, type: node.type, key, dir });
+      updates[rel] = key;
+      faultPoint('materialize:copied');
     }
   }
-  if (changed) await writeFileAtomic(statePath, JSON.stringify(state, null, 1), outDir);
+  if (Object.keys(updates).length) {
+    // another run may have written the state meanwhile (two runs into one folder): apply our changes to its latest version
+    const latest = { ...(await readState(outDir)) };
+    for (const [rel, key] of Object.entries(updates)) {
+      if (key === null) delete latest[rel];
+      else latest[rel] = key;
+    }
+    await writeFileAtomic(statePath, JSON.stringify(latest, null, 1), outDir);
+  }
   return done;
+}
+
+/**
+ * Fill a fresh sibling folder, then swap it in for `dir`: a reader (or a second
+ * run copying into the same results folder) never sees a half-copied folder,
+ * and the last run to finish wins. Sibling names carry the pid, so what a
+ * killed run leaves is recognised and removed (removeDeadTempFiles).
+ */
+async function replaceDir(dir: string, fill: (fresh: string) => Promise<void>): Promise<void> {
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const fresh = `${dir}.${tag}.tmp`;
+  await mkdir(fresh, { recursive: true });
+  try {
+    await fill(fresh);
+    faultPoint('materialize:filled');
+    for (let attempt = 0; ; attempt++) {
+      const old = `${dir}.${tag}.old${attempt}`;
+      await rename(dir, old).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+      try {
+        await rename(fresh, dir);
+        await rm(old, { recursive: true, force: true });
+        return;
+      } catch (e) {
+        await rm(old, { recursive: true, force: true });
+        // another run swapped its copy in between our two renames: move it aside too
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) throw e;
+      }
+    }
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What runs killed while materialising left in a results folder: the state
+ * file's temp files, half-copied and set-aside node folders (`<name>.<pid>.<hex>.tmp|oldN`
+ * for a name in `ours`, whose process is gone).
+ */
+async function removeDeadTempFiles(dir: string, ours: Set<string>): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^(.+)\.(\d+)\.[0-9a-f]+\.(?:tmp|old\d+)$/.exec(name);
+    if (m && ours.has(m[1]) && !pidAlive(Number(m[2]))) await rm(path.join(dir, name), { recursive: true, force: true });
+  }
 }

@@ -4,11 +4,12 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { faultPoint } from '../../cache/faults.js';
 import type { CacheStore } from '../../cache/store.js';
 import type { RunEvent, RunSummary } from '../events.js';
 import type { Executor } from '../execute/executor.js';
 import type { Plan } from '../plan/build.js';
-import { materialize, type MaterializedNode } from './materialize.js';
+import { hitVerifier, materialize, type MaterializedNode } from './materialize.js';
 import { writeRunRecord } from './records.js';
 import { runScheduler } from './scheduler.js';
 
@@ -34,14 +35,16 @@ export async function runPlan(opts: RunPlanOptions): Promise<RunPlanResult> {
   const { plan, store, outDir, emit } = opts;
   let result;
   try {
-    result = await runScheduler({ ...opts, emit: (e) => (e.type === 'run-finished' ? undefined : emit(e)) });
+    result = await runScheduler({ ...opts, emit: (e) => (e.type === 'run-finished' ? undefined : emit(e)), verifyHit: hitVerifier(plan, store, outDir) });
   } finally {
     await Promise.all(Object.values(opts.executors).map((e) => e.close()));
   }
   const { summary } = result;
+  faultPoint('run:scheduled');
   await mkdir(outDir, { recursive: true });
-  const materialized = await materialize(plan, store, result.entries, outDir);
+  const materialized = await materialize(plan, store, result.entries, outDir, (message, key) => emit({ type: 'warning', time: Date.now(), key, message }));
   await writeRunRecord(store.root, plan, result.selected.map((n) => n.key)).catch(() => undefined);
+  faultPoint('run:recorded');
   try {
     const { writeReports } = await import('./reports.js');
     await writeReports({ plan, summary, selected: result.selected, materialized, outDir });

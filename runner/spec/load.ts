@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 
 /** Larger specs are refused before parsing (a generated 1000-node DAG is ~150 KB). */
@@ -73,6 +73,22 @@ export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
       diagnostics: doc.errors.map((e) => ({ file, ...pos(e.pos[0]), message: yamlMessage(e.code, e.message) })),
     };
   }
+  // a list or mapping used as a key (`? [a, b]`) has no place in a spec (JS objects cannot hold it)
+  let collectionKey: YamlNode | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      // (or a scalar that reads as an object, such as !!binary)
+      if (isMap(key) || isSeq(key) || (isScalar(key) && key.value !== null && typeof key.value === 'object')) {
+        collectionKey = pair.key as YamlNode;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (collectionKey) {
+    return { ok: false, diagnostics: [{ file, ...pos(collectionKey.range?.[0] ?? 0), message: 'a key must be a name or a number, not a list or mapping' }] };
+  }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -104,6 +120,8 @@ function yamlMessage(code: string, message: string): string {
       return 'duplicate key: each key may appear once in a mapping';
     case 'TAB_AS_INDENT':
       return 'tab used for indentation: YAML indents with spaces';
+    case 'MULTIPLE_DOCS':
+      return 'a second YAML document starts here: a spec is one document (remove this "---" and what follows, or make it a separate file)';
     default:
       return `YAML syntax error: ${first}`;
   }
@@ -166,65 +184,79 @@ function lineColOfByte(buf: Buffer, offset: number): { line: number; col: number
   return { line, col: offset - lineStart + 1 };
 }
 
-/** A cheap lexical scan for nesting depth (flow brackets, and block indentation). */
+/**
+ * A cheap lexical scan for nesting depth (flow brackets, and block indentation).
+ * Regular expressions find the next character that matters, so the text between
+ * them is skipped in native code: a multi-megabyte spec scans in milliseconds,
+ * however the JavaScript engine has tiered this function for earlier inputs.
+ */
 function findDeepNesting(text: string): { line: number; col: number } | undefined {
+  const NL = 10, SPACE = 32, TAB = 9, CR = 13, DQ = 34, SQ = 39, HASH = 35, BACKSLASH = 92, COMMA = 44, COLON = 58;
+  const OPEN_SQ = 91, OPEN_CURLY = 123, CLOSE_SQ = 93, CLOSE_CURLY = 125;
+  const special = /[\n"'#[\]{}\\]/g;
+  // two spaces per level is the usual style; allow generous slack
+  const tooDeep = new RegExp(` {${MAX_NESTING * 4 + 1}}`, 'y');
+  const commentLine = / *#/y;
   let depth = 0;
   let line = 1;
-  let col = 0;
-  let quote: string | undefined;
-  let lineStart = true;
-  let indent = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    col++;
-    if (ch === '\n') {
-      line++;
-      col = 0;
-      lineStart = true;
-      indent = 0;
-      if (quote === "'" || quote === '"') continue;
-      continue;
-    }
-    if (lineStart) {
-      if (ch === ' ') {
-        indent++;
-        // two spaces per level is the usual style; allow generous slack
-        if (indent > MAX_NESTING * 4) return { line, col };
-        continue;
-      }
-      lineStart = false;
-      if (ch === '#') {
+  let lineStartAt = 0;
+  let quote = 0;
+  /** at a line's start: refuse deep indentation; skip a comment line (returns where to go on) */
+  const startLine = (i: number): number | { line: number; col: number } => {
+    tooDeep.lastIndex = i;
+    if (tooDeep.test(text)) return { line, col: MAX_NESTING * 4 + 1 };
+    if (quote === 0) {
+      commentLine.lastIndex = i;
+      if (commentLine.test(text)) {
         const nl = text.indexOf('\n', i);
-        if (nl < 0) break;
-        i = nl - 1;
-        col = 0;
-        continue;
+        return nl < 0 ? text.length : nl;
       }
     }
-    if (quote) {
-      if (ch === '\\' && quote === '"') i++;
-      else if (ch === quote) quote = undefined;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
+    return i;
+  };
+  let i = 0;
+  const first = startLine(0);
+  if (typeof first !== 'number') return first;
+  i = first;
+  for (;;) {
+    special.lastIndex = i;
+    const m = special.exec(text);
+    if (!m) return undefined;
+    const j = m.index;
+    const ch = text.charCodeAt(j);
+    i = j + 1;
+    if (ch === NL) {
+      line++;
+      lineStartAt = i;
+      const next = startLine(i);
+      if (typeof next !== 'number') return next;
+      i = next;
+    } else if (quote !== 0) {
+      if (ch === quote) quote = 0;
+      else if (ch === BACKSLASH && quote === DQ) {
+        // an escaped character, perhaps an escaped line break
+        if (text.charCodeAt(i) === NL) {
+          line++;
+          lineStartAt = i + 1;
+        }
+        i++;
+      }
+    } else if (ch === DQ || ch === SQ) {
       // a quote starts a string only at a token boundary
-      const prev = text[i - 1];
-      if (prev === undefined || /[\s,[{:]/.test(prev)) quote = ch;
-      continue;
-    }
-    if (ch === '#' && (text[i - 1] === ' ' || text[i - 1] === '\t')) {
-      const nl = text.indexOf('\n', i);
-      if (nl < 0) break;
-      i = nl - 1;
-      col--;
-      continue;
-    }
-    if (ch === '[' || ch === '{') {
+      const prev = j === 0 ? SPACE : text.charCodeAt(j - 1);
+      if (prev === SPACE || prev === TAB || prev === NL || prev === CR || prev === COMMA || prev === COLON || prev === OPEN_SQ || prev === OPEN_CURLY) quote = ch;
+    } else if (ch === HASH) {
+      const prev = j === 0 ? SPACE : text.charCodeAt(j - 1);
+      if (prev === SPACE || prev === TAB) {
+        const nl = text.indexOf('\n', j);
+        if (nl < 0) return undefined;
+        i = nl;
+      }
+    } else if (ch === OPEN_SQ || ch === OPEN_CURLY) {
       depth++;
-      if (depth > MAX_NESTING) return { line, col };
-    } else if (ch === ']' || ch === '}') {
+      if (depth > MAX_NESTING) return { line, col: j - lineStartAt + 1 };
+    } else if (ch === CLOSE_SQ || ch === CLOSE_CURLY) {
       depth = Math.max(0, depth - 1);
     }
   }
-  return undefined;
 }
