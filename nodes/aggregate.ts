@@ -1,11 +1,13 @@
 // aggregate: one label distribution per image, from crowd answers (vote shares,
-// plurality, Dawid-Skene, one-coin Dawid-Skene) or from the lab raters' counts.
+// plurality, Dawid-Skene, one-coin Dawid-Skene) or from the lab raters' counts,
+// optionally only for the images another artifact holds (the `images` input: the
+// lab's labels for exactly the images a crowd labelled, for a fair comparison).
 
 import { argmax, classMerge, mergeVector, type MergeName } from '../artifacts/classes.js';
 import { readDatasetMeta } from '../artifacts/dataset.js';
-import { writeLabels, type LabelItem, type LabelSet } from '../artifacts/labels.js';
-import { PHASE_QUALIFICATION, PHASE_TASK, WORKER_KINDS, answerClassMap, readResponses } from '../artifacts/responses.js';
-import { UserInputError, defineNode, throwIfAborted } from '../runner/node-api.js';
+import { readLabels, writeLabels, type LabelItem, type LabelSet } from '../artifacts/labels.js';
+import { PHASE_QUALIFICATION, PHASE_TASK, WORKER_KINDS, answerClassMap, readResponses, selectResponses } from '../artifacts/responses.js';
+import { UserInputError, defineNode, throwIfAborted, type InputHandle } from '../runner/node-api.js';
 import { dawidSkene, pluralityVotes, rowArgmax, softVotes, voteCounts, type AnswerTable } from './crowd/aggregation.js';
 import { fmtNum, fmtPct, markdownTable } from './crowd/report-util.js';
 
@@ -27,6 +29,11 @@ export default defineNode<AggregateParams>({
   inputs: {
     responses: { kinds: ['responses'], optional: true, description: 'crowd answers to aggregate (connect this or dataset)' },
     dataset: { kinds: ['dataset'], optional: true, description: 'aggregate the lab raters\' counts instead (connect this or responses)' },
+    images: {
+      kinds: ['responses', 'labels'],
+      optional: true,
+      description: 'keep only the images found here: crowd answers (images answered in `phase`) or a label set (its images); e.g. the lab\'s labels for exactly the images a crowd labelled',
+    },
   },
   outputs: {
     labels: { kind: 'labels', description: 'per image: probability per class, hard label, answers behind it' },
@@ -49,7 +56,7 @@ export default defineNode<AggregateParams>({
   },
   async run(ctx) {
     const p = ctx.params;
-    const { responses: rIn, dataset: dIn } = ctx.inputs;
+    const { responses: rIn, dataset: dIn, images: iIn } = ctx.inputs;
     if ((rIn ? 1 : 0) + (dIn ? 1 : 0) !== 1) {
       throw new UserInputError(`${ctx.name}: connect exactly one input: responses (crowd answers) or dataset (lab counts)${rIn && dIn ? ', not both' : ''}`);
     }
@@ -58,24 +65,36 @@ export default defineNode<AggregateParams>({
     const lines: string[] = [];
     let labels: LabelSet;
     let extra: Record<string, unknown> = {};
+    const only = iIn ? await imagesOf(iIn, p.phase) : undefined;
+    throwIfAborted(ctx.signal);
+    /** images of `only` the aggregated source lacks (reported, not an error: the rest still compare) */
+    let missing = 0;
 
     if (dIn) {
       if (p.method === 'dawid-skene' || p.method === 'one-coin') {
         throw new UserInputError(`${ctx.name}: method ${p.method} needs each answer's worker, which lab counts do not have; use soft or plurality for the dataset`);
       }
       const ds = await readDatasetMeta(dIn);
-      const items: LabelItem[] = ds.images.map((im, i) => {
+      const items: LabelItem[] = [];
+      ds.images.forEach((im, i) => {
+        if (only && !only.ids.has(im.id)) return;
         const votes = mergeVector(ds.counts[i], merge);
         const n = votes.reduce((a, b) => a + b, 0);
         const label = argmax(votes);
         const probs = p.method === 'plurality' ? votes.map((_, k) => (k === label ? 1 : 0)) : votes.map((v) => (n + K * p.smoothing > 0 ? (v + p.smoothing) / (n + K * p.smoothing) : 1 / K));
-        return { imageId: im.id, probs, label, n };
+        items.push({ imageId: im.id, probs, label, n });
       });
+      if (only && items.length === 0) throw new UserInputError(noOverlap(only, dIn.source));
       labels = { classes: [...merge.classes], merge: p.merge, method: p.method, origin: 'lab', items };
       lines.push(`Lab labels${ds.synthetic ? ' (synthetic data)' : ''}: ${items.length} images, ${ds.raters} raters each, method \`${p.method}\`, ${K} classes.`);
     } else {
-      const r = await readResponses(rIn!);
+      let r = await readResponses(rIn!);
       throwIfAborted(ctx.signal);
+      if (only) {
+        const keepImage = r.imageIds.map((id) => only.ids.has(id));
+        r = selectResponses(r, (i) => keepImage[r.image[i]]);
+        if (r.length === 0) throw new UserInputError(noOverlap(only, rIn!.source));
+      }
       const toClass = answerClassMap(r, merge);
       if (typeof toClass === 'string') throw new UserInputError(`${rIn!.source}: ${toClass}`);
       const table = answerTable(r, toClass, K, p.phase);
@@ -106,6 +125,12 @@ export default defineNode<AggregateParams>({
       lines.unshift(`Crowd labels${r.synthetic ? ' (simulated crowd)' : ''}: ${items.length} images from ${table.item.length} ${p.phase === 'all' ? '' : `${p.phase} `}answers by ${table.workers} workers, method \`${p.method}\`, ${K} classes.`);
     }
 
+    if (only) {
+      // every label item is one of `only`'s images
+      missing = only.ids.size - labels.items.length;
+      lines.push('', `Only the ${only.ids.size} images of \`${only.source}\`${only.what}${missing ? `; ${missing} of them are not in the aggregated ${dIn ? 'dataset' : 'answers'}` : ''}.`);
+      if (missing) ctx.log.warn(`${missing} of the ${only.ids.size} images of ${only.source} are not in ${dIn ? dIn.source : rIn!.source}`);
+    }
     await writeLabels(ctx.outputs.labels, labels);
     const perClass = merge.classes.map((c, k) => {
       const hardN = labels.items.filter((it) => it.label === k).length;
@@ -122,6 +147,7 @@ export default defineNode<AggregateParams>({
       ...(labels.workers !== undefined ? { workers: labels.workers } : {}),
       labels_per_image: labels.items.length ? nAnswers / labels.items.length : 0,
       hard_labels: Object.fromEntries(perClass.map((x) => [x.c, x.hardN])),
+      ...(only ? { restricted_to: { source: only.source, images: only.ids.size, missing } } : {}),
       ...extra,
     });
     lines.push('', markdownTable(['class', 'images (hard label)', 'mean probability'], perClass.map((x) => [x.c, String(x.hardN), fmtNum(x.mean)])));
@@ -129,6 +155,31 @@ export default defineNode<AggregateParams>({
     await ctx.report.writeFile('report.md', lines.join('\n') + '\n');
   },
 });
+
+interface ImageSelection {
+  ids: Set<string>;
+  source: string;
+  /** how the images were chosen, for the report: ` (task answers)` */
+  what: string;
+}
+
+/** The image ids of the `images` input: images answered in `phase` (crowd answers) or a label set's items. */
+async function imagesOf(input: InputHandle, phase: AggregateParams['phase']): Promise<ImageSelection> {
+  if (input.kind === 'labels') {
+    const l = await readLabels(input);
+    return { ids: new Set(l.items.map((it) => it.imageId)), source: input.source, what: ' (its label set)' };
+  }
+  const r = await readResponses(input);
+  const want = phase === 'task' ? PHASE_TASK : phase === 'qualification' ? PHASE_QUALIFICATION : -1;
+  const ids = new Set<string>();
+  for (let i = 0; i < r.length; i++) if (want < 0 || r.phase[i] === want) ids.add(r.imageIds[r.image[i]]);
+  if (ids.size === 0) throw new UserInputError(`${input.source}: no ${phase === 'all' ? '' : `${phase} `}answers, so no images to keep (images input)`);
+  return { ids, source: input.source, what: phase === 'all' ? ' (all answers)' : ` (${phase} answers)` };
+}
+
+function noOverlap(only: ImageSelection, source: string): string {
+  return `${source}: none of the ${only.ids.size} images of ${only.source} are here; connect images from the same dataset`;
+}
 
 interface ImageAnswerTable extends AnswerTable {
   /** image-table index of each item */

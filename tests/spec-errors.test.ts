@@ -99,7 +99,7 @@ test('non-UTF-8 bytes are located', async () => {
 test('unknown keys at the top level and in a node suggest the right one', async () => {
   await expectMessages('pipeline: t\nnode:\n  a: {type: command}\n', [
     'spec.yaml:1:1: the spec needs "nodes:"',
-    'spec.yaml:2:1: unknown key "node" at the top level; did you mean "nodes"? (allowed: pipeline, description, params, nodes, sweep, executor, slurm)',
+    'spec.yaml:2:1: unknown key "node" at the top level; did you mean "nodes"? (allowed: pipeline, description, params, nodes, sweep, report, executor, slurm)',
   ]);
   await expectMessages('pipeline: t\nnodes:\n  a:\n    type: command\n    param: {}\n', [
     'spec.yaml:5:5: unknown key "param" in node "a"; did you mean "params"? (allowed: type, description, inputs, params, timeout, executor, slurm)',
@@ -121,6 +121,13 @@ test('a --set on a missing param names the flag', async () => {
 test('a BOM is accepted and columns stay right', async () => {
   const { result } = await planText(`\uFEFFpipeline: t\nnodes:\n  a:\n    type: ${T}\n`);
   assert.ok(result.ok);
+});
+
+test('many leading comment lines load fast (no regex backtracking)', async () => {
+  const t0 = Date.now();
+  const { result } = await planText('# note\n'.repeat(200) + `pipeline: t\nnodes:\n  a:\n    type: ${T}\n`);
+  assert.ok(result.ok);
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
 });
 
 test.run();

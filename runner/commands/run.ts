@@ -136,12 +136,21 @@ async function dryRun(plan: Plan, store: CacheStore, flags: RunFlags): Promise<n
     }),
   );
   const selectedKeys = new Set(selected.map((n) => n.key));
-  const perVariant = plan.variants.map((v) => [...v.nodes.values()].filter((k) => selectedKeys.has(k)).length);
+  const variantKeys = plan.variants.map((v) => [...new Set(v.nodes.values())].filter((k) => selectedKeys.has(k)));
+  const perVariant = variantKeys.map((ks) => ks.length);
   const separately = perVariant.reduce((a, b) => a + b, 0);
   const toRun = selected.filter((n) => !cached.has(n.key));
+  // per variant: its nodes, those it shares with no other variant, and those this run executes
+  const variantFacts = plan.variants.map((v, i) => ({
+    id: v.id,
+    params: v.params,
+    nodes: variantKeys[i].length,
+    own: variantKeys[i].filter((k) => plan.byKey.get(k)!.variants.length === 1).length,
+    toExecute: variantKeys[i].filter((k) => !cached.has(k)).length,
+  }));
   const info = {
     pipeline: plan.pipeline,
-    variants: plan.variants.map((v) => ({ id: v.id, params: v.params })),
+    variants: variantFacts,
     uniqueNodes: selected.length,
     cached: cached.size,
     toExecute: toRun.length,
@@ -157,10 +166,16 @@ async function dryRun(plan: Plan, store: CacheStore, flags: RunFlags): Promise<n
   out.push(`${plan.pipeline}: dry run (nothing is executed)`);
   if (plan.sweep) {
     out.push(`variants (${plan.variants.length}):`);
-    for (const v of plan.variants) out.push(`  ${v.id}`);
+    const w = Math.max(...variantFacts.map((v) => v.id.length));
+    for (const v of variantFacts) {
+      out.push(`  ${v.id.padEnd(w)}  ${v.nodes} nodes, ${v.own} its own, ${v.toExecute ? `${v.toExecute} to execute` : 'all cached'}`);
+    }
   }
   out.push(`unique nodes: ${selected.length}, cached: ${cached.size}, to execute: ${toRun.length}`);
-  if (plan.sweep) out.push(`sharing saves ${separately - selected.length} of ${separately} executions (each variant alone would run ${perVariant.join('+')})`);
+  if (plan.sweep) {
+    const alone = perVariant.every((n) => n === perVariant[0]) ? `${perVariant.length} variants × ${perVariant[0]} nodes` : perVariant.join(' + ');
+    out.push(`sharing saves ${separately - selected.length} of ${separately} executions: run alone, the variants would execute ${alone}`);
+  }
   const w = Math.max(...selected.map((n) => n.name.length));
   for (const n of selected) {
     const state = cached.has(n.key) ? 'cached' : forced.has(n.key) ? 'forced' : 'run';

@@ -64,6 +64,10 @@ export interface Plan {
   nodes: PlanNode[];
   byKey: Map<string, PlanNode>;
   sweep: boolean;
+  /** the sweep's axes in spec order: one target each, several for a zip group */
+  sweepAxes: string[][];
+  /** the spec's `report:` settings (headline metrics of the sweep report) */
+  report?: { metrics?: string[] };
   executor: 'local' | 'slurm';
   slurm?: Record<string, unknown>;
 }
@@ -95,6 +99,7 @@ interface RawSpec {
   params?: Record<string, unknown>;
   nodes: Record<string, RawNode>;
   sweep?: unknown;
+  report?: { metrics?: string[] };
   executor?: 'local' | 'slurm';
   slurm?: Record<string, unknown>;
 }
@@ -210,6 +215,10 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
       badTargets = true;
     }
   }
+  (spec.report?.metrics ?? []).forEach((m, i) => {
+    const problem = checkMetric(m, names);
+    if (problem) diags.push(source.at(['report', 'metrics', i], problem));
+  });
   const variantsRaw: Variant[] = axes.length ? expandVariants(axes, sweepProblems) : [{ id: 'default', assignments: [] }];
   for (const p of sweepProblems) diags.push(located(p.origin, p.message, 'value'));
   // keep going past problems so far (params are still checked), unless the graph cannot be ordered
@@ -345,6 +354,8 @@ export async function buildPlan(source: SpecSource, opts: PlanOptions = {}): Pro
       nodes: planOrder.map((k) => byKey.get(k)!),
       byKey,
       sweep: axes.length > 0,
+      sweepAxes: axes.map((a) => [...a.targets]),
+      ...(spec.report ? { report: spec.report } : {}),
       executor: globalExecutor,
       slurm: spec.slurm,
     },
@@ -407,6 +418,14 @@ function checkTarget(target: string, spec: RawSpec, types: Map<string, LoadedNod
   if (!nt) return undefined;
   const props = Object.keys(nt.def.params.properties);
   if (!props.includes(parts[1])) return `"${target}": node type "${nt.def.type}" has no param "${parts[1]}"${didYouMean(parts[1], props)}`;
+  return undefined;
+}
+
+/** A `report.metrics` entry is `node.path` with an existing node; the path is checked against summaries after the run. */
+function checkMetric(metric: string, names: string[]): string | undefined {
+  const parts = metric.split('.');
+  if (parts.length < 2 || parts.some((s) => !s) || /\s/.test(metric)) return `metric "${metric}" must be node.figure, a path into the node's summary (e.g. agreement.sets.filtered.overall)`;
+  if (!names.includes(parts[0])) return `metric "${metric}": no node "${parts[0]}"${didYouMean(parts[0], names)}`;
   return undefined;
 }
 

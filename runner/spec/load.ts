@@ -52,7 +52,8 @@ export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
   }
   // a byte-order mark is legal in YAML; drop it so columns on line 1 are right
   const text = decoded.text.replace(/^\uFEFF/, '');
-  if (text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(text)) return at1('spec is empty: expected "pipeline:" and "nodes:"');
+  // line by line: a single regex over the whole text backtracks exponentially on comment lines
+  if (text.split('\n').every((l) => /^\s*(#.*)?$/.test(l))) return at1('spec is empty: expected "pipeline:" and "nodes:"');
   const deep = findDeepNesting(text);
   if (deep) return { ok: false, diagnostics: [{ file, ...deep, message: `spec nests deeper than ${MAX_NESTING} levels` }] };
 

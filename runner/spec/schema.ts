@@ -78,6 +78,20 @@ export const specSchema = {
       },
     },
     sweep: { type: 'object' },
+    report: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'what the sweep report shows',
+      properties: {
+        metrics: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          description:
+            'headline metrics as node.path.to.figure in the node\'s summary (e.g. agreement.sets.filtered.overall); `*` matches one name (agreement.sets.filtered.per_class.*). Default: the numeric figures that vary between variants',
+        },
+      },
+    },
     executor: { type: 'string', enum: ['local', 'slurm'] },
     slurm: slurmTop,
   },
