@@ -11,13 +11,10 @@ import { writeRunReport } from '../runner/report/index.js';
 import { datasetInput, makeDataset, makePredictions, predictionsInput, tempDir } from '../tests/fixtures/compare/build.js';
 import { makeFinishedRun } from '../tests/fixtures/compare/run-fixture.js';
 import { makeTestContext } from '../tests/helpers/node-context.js';
+import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 5);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 async function timeCompare(root: string, gallery: number): Promise<number[]> {
   const ds = makeDataset({ images: 720, size: 48 }); // every third child held out: 240 test images

@@ -18,9 +18,9 @@ import { Random } from '../runner/random.js';
 import { cafeShapedDataset, datasetInput } from '../tests/fixtures/crowd/cafe-shaped.js';
 import { runCrowdBranch } from '../tests/fixtures/crowd/pipeline.js';
 import { makeTestContext } from '../tests/helpers/node-context.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.argv[2] ?? 7);
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 const cafe = cafeShapedDataset(1);

@@ -6,6 +6,7 @@
 import def from '../nodes/load-cafe.js';
 import { generateSynthetic, type SyntheticOptions } from '../nodes/load-cafe/synthetic/generate.js';
 import { makeTestContext } from '../tests/helpers/node-context.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.argv[2] ?? 5);
 
@@ -13,10 +14,6 @@ const base: SyntheticOptions = {
   seed: 1, children: 154, size: 48, channels: 1, raters: 100, ambiguousShare: 0.35, blendConcentration: 3, poseJitter: 1, lighting: 1, sensorNoise: 5,
 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function time(fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tests', 'helpers', 'csv-import-child.ts');
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 interface Measure {
   rows: number;

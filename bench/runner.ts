@@ -13,15 +13,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, option } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'runner', 'cli', 'main.js');
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name: string, dflt: string): string => option(name, dflt, args);
 const sizes = opt('sizes', '50,200,1000').split(',').map(Number);
 const runs = Number(opt('runs', '5'));
 const withSnakemake = !args.includes('--no-snakemake');
@@ -74,10 +72,6 @@ function time(cmd: string, argv: string[], cwd: string): number {
   return ms;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const best = (xs: number[]): number => Math.min(...xs);
 
 function ensureSnakemake(): boolean {

@@ -22,23 +22,17 @@ import { durationMs } from '../runner/spec/schema.js';
 import { runPlan } from '../runner/run/run-plan.js';
 import { ensureCluster, stopClusterIfStartedHere } from '../tests/helpers/slurm-cluster.js';
 import { planFile } from '../tests/helpers/run.js';
+import { median, option } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EMIT = path.join(ROOT, 'tests', 'fixtures', 'nodes', 'emit.mjs');
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name: string, dflt: string): string => option(name, dflt, args);
 const variants = Number(opt('variants', '50'));
 const sleepMs = Number(opt('sleep-ms', '200'));
 const runs = Number(opt('runs', '3'));
 const polls = opt('poll', '5s,1s').split(',');
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function writeSweep(dir: string): string {
   const values = Array.from({ length: variants }, (_, i) => i % 101);

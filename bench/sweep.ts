@@ -25,24 +25,18 @@ import { buildPlan } from '../runner/plan/build.js';
 import { runPlan } from '../runner/run/run-plan.js';
 import { formatDiagnostic } from '../runner/spec/diagnostics.js';
 import { loadSpecFile } from '../runner/spec/load.js';
+import { median, option } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EMIT = path.join(ROOT, 'tests', 'fixtures', 'nodes', 'emit.mjs');
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name: string, dflt: string): string => option(name, dflt, args);
 const runs = Number(opt('runs', '5'));
 const sharedMs = Number(opt('shared-ms', '3000'));
 const jobs = Number(opt('jobs', '2'));
 const VARIANTS = 20;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** A shared expensive root, then per variant a chain of `depth` nodes of `workMs` each. */
 function spec(workMs: number, depth: number): string {

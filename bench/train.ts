@@ -24,6 +24,7 @@ import { startBackend } from '../nodes/train/run.js';
 import { setEngineTimer } from '../nodes/train/engine.js';
 import { makeTrainer } from '../nodes/train/trainer.js';
 import { Random } from '../runner/random.js';
+import { median } from './stats.js';
 
 interface Config {
   name: string;
@@ -49,12 +50,6 @@ const has = (name: string) => process.argv.includes(`--${name}`);
 const RUNS_ARG = Number(arg('runs', '5'));
 const BATCH_ARG = Number(arg('batch', '32'));
 const BACKENDS = arg('backends', 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function cpuMs(): number {
   const u = process.cpuUsage();

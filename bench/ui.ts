@@ -12,6 +12,7 @@ import { LiveRenderer } from '../runner/ui/live.js';
 import { createRenderer, type Renderer, type RendererOptions } from '../runner/ui/renderer.js';
 import { RunState } from '../runner/ui/state.js';
 import { defaultPipelineTimeline, T0 } from './ui-events.js';
+import { median } from './stats.js';
 
 type Kind = 'none' | 'plain' | 'ink';
 
@@ -35,12 +36,6 @@ function fakeTerminal() {
   });
   const stdin = Object.assign(new EventEmitter(), { isTTY: false, setEncoding() {}, ref() {}, unref() {}, resume() {}, pause() {}, read: () => null });
   return { out, stdin, bytes: () => bytes };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 interface Result {

@@ -313,35 +313,12 @@ export class CacheStore {
   }
 
   async listEntryKeys(): Promise<string[]> {
-    const out: string[] = [];
-    const base = path.join(this.root, 'entries');
-    let shards: string[] = [];
-    try {
-      shards = await readdir(base);
-    } catch {
-      return out;
-    }
-    for (const s of shards) {
-      for (const f of await readdir(path.join(base, s)).catch(() => [] as string[])) {
-        if (f.endsWith('.json')) out.push(f.slice(0, -5));
-      }
-    }
-    return out.sort();
+    const files = await listSharded(path.join(this.root, 'entries'));
+    return files.filter((f) => f.name.endsWith('.json')).map((f) => f.name.slice(0, -5)).sort();
   }
 
   async listObjects(): Promise<{ digest: string; file: string }[]> {
-    const out: { digest: string; file: string }[] = [];
-    const base = path.join(this.root, 'objects');
-    let shards: string[] = [];
-    try {
-      shards = await readdir(base);
-    } catch {
-      return out;
-    }
-    for (const s of shards) {
-      for (const f of await readdir(path.join(base, s)).catch(() => [] as string[])) out.push({ digest: f, file: path.join(base, s, f) });
-    }
-    return out;
+    return (await listSharded(path.join(this.root, 'objects'))).map((f) => ({ digest: f.name, file: f.file }));
   }
 }
 
@@ -367,6 +344,16 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The files of a two-level sharded folder (`ab/abcdef...`); a missing folder is empty. */
+async function listSharded(base: string): Promise<{ name: string; file: string }[]> {
+  const out: { name: string; file: string }[] = [];
+  const shards = await readdir(base).catch(() => [] as string[]);
+  for (const s of shards) {
+    for (const f of await readdir(path.join(base, s)).catch(() => [] as string[])) out.push({ name: f, file: path.join(base, s, f) });
+  }
+  return out;
 }
 
 async function listFiles(dir: string): Promise<string[]> {

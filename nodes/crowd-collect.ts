@@ -7,21 +7,12 @@ import { readDatasetMeta } from '../artifacts/dataset.js';
 import { PHASE_TASK, WORKER_KINDS, writeResponses, type Responses, type WorkerKind } from '../artifacts/responses.js';
 import { UserInputError, defineNode, throwIfAborted } from '../runner/node-api.js';
 import type { ColumnRole, CsvFormat } from './crowd/import.js';
+import type { SimulateParams } from './crowd/simulate.js';
 import { markdownTable, fmtNum, fmtPct, median } from './crowd/report-util.js';
 
-export interface CrowdCollectParams {
+/** The simulation's params plus the CSV import's. */
+export interface CrowdCollectParams extends SimulateParams {
   source: 'simulate' | 'csv';
-  seed: number;
-  images: number;
-  labels_per_image: number;
-  workers: number;
-  mix: Record<WorkerKind, number>;
-  speeds: Record<WorkerKind, number>;
-  quiz_size: number;
-  quiz_min_share: number;
-  careful_sharpen: number;
-  careless_random: number;
-  bias_strength: number;
   file: string;
   format: CsvFormat;
   columns: Record<ColumnRole, string>;

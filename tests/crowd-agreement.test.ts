@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeLabels, type LabelSet } from '../artifacts/labels.js';
 import agreement from '../nodes/agreement.js';
-import { jensenShannon, l1 } from '../nodes/crowd/agreement-metrics.js';
+import { jsDistance as jensenShannon, l1Distance as l1 } from '../nodes/lib/distributions.js';
 import { folderInput, folderOutput } from '../runner/folder-io.js';
 import { UserInputError, type InputHandle } from '../runner/node-api.js';
 import { makeTestContext } from './helpers/node-context.js';

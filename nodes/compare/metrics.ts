@@ -19,31 +19,18 @@
 // - confusion[t][p]: images with plurality label t that the model labelled p.
 
 import { argmax } from '../../artifacts/classes.js';
+import { jsDivergence, l1Distance } from '../lib/distributions.js';
 import { describe, mean, type Describe } from './stats.js';
+
+export { jsDivergence, l1Distance };
 
 export const KL_EPSILON = 1e-6;
 export const ECE_BINS = 15;
-
-export function l1Distance(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let s = 0;
-  for (let k = 0; k < p.length; k++) s += Math.abs(p[k] - q[k]);
-  return s;
-}
 
 export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, eps = KL_EPSILON): number {
   const norm = 1 + p.length * eps;
   let s = 0;
   for (let k = 0; k < p.length; k++) if (p[k] > 0) s += p[k] * Math.log(p[k] / ((q[k] + eps) / norm));
-  return s;
-}
-
-export function jsDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let s = 0;
-  for (let k = 0; k < p.length; k++) {
-    const m = (p[k] + q[k]) / 2;
-    if (p[k] > 0) s += 0.5 * p[k] * Math.log(p[k] / m);
-    if (q[k] > 0) s += 0.5 * q[k] * Math.log(q[k] / m);
-  }
   return s;
 }
 

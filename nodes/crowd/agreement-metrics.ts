@@ -2,6 +2,7 @@
 // agreement, plus distances between the two label distributions.
 
 import type { LabelSet } from '../../artifacts/labels.js';
+import { jsDistance, l1Distance } from '../lib/distributions.js';
 
 export interface ClassAgreement {
   class: string;
@@ -29,23 +30,6 @@ export interface SetAgreement {
   perClass: ClassAgreement[];
 }
 
-export function l1(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let s = 0;
-  for (let k = 0; k < p.length; k++) s += Math.abs(p[k] - q[k]);
-  return s;
-}
-
-/** Jensen-Shannon distance: the square root of the JS divergence in bits. */
-export function jensenShannon(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let d = 0;
-  for (let k = 0; k < p.length; k++) {
-    const m = (p[k] + q[k]) / 2;
-    if (p[k] > 0) d += 0.5 * p[k] * Math.log2(p[k] / m);
-    if (q[k] > 0) d += 0.5 * q[k] * Math.log2(q[k] / m);
-  }
-  return Math.sqrt(Math.max(0, d));
-}
-
 /**
  * Compare `crowd` with the reference on the images both label. Classes must be
  * the same (same merge); the caller reports a mismatch as a user error.
@@ -68,8 +52,8 @@ export function compareLabelSets(reference: LabelSet, crowd: LabelSet, name: str
     n++;
     images[r.label]++;
     if (it.label === r.label) agree[r.label]++;
-    sumL1 += l1(it.probs, r.probs);
-    sumJS += jensenShannon(it.probs, r.probs);
+    sumL1 += l1Distance(it.probs, r.probs);
+    sumJS += jsDistance(it.probs, r.probs);
   }
   const total = agree.reduce((a, b) => a + b, 0);
   return {

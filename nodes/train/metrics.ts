@@ -3,6 +3,7 @@
 // softmax and the human label distribution.
 
 import { argmax } from '../../artifacts/classes.js';
+import { l1Distance } from '../lib/distributions.js';
 
 export interface HeldOut {
   accuracy: number;
@@ -15,12 +16,6 @@ export interface HeldOut {
   l1: number[];
   /** mean soft cross-entropy against `targets` */
   loss: number;
-}
-
-export function l1(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) s += Math.abs(p[i] - q[i]);
-  return s;
 }
 
 export function crossEntropy(target: ArrayLike<number>, probs: ArrayLike<number>): number {
@@ -49,7 +44,7 @@ export function heldOut(probs: ArrayLike<number>[], human: ArrayLike<number>[], 
   const truth = human.map((h) => argmax(h));
   const pred = probs.map((p) => argmax(p));
   const correct = truth.filter((t, i) => pred[i] === t).length;
-  const dists = probs.map((p, i) => l1(p, human[i]));
+  const dists = probs.map((p, i) => l1Distance(p, human[i]));
   const n = Math.max(probs.length, 1);
   return {
     accuracy: correct / n,

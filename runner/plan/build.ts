@@ -7,7 +7,8 @@ import type { ErrorObject } from 'ajv';
 import path from 'node:path';
 import { digestPath } from '../../cache/hash.js';
 import { nodeKey, type KeyParts } from '../../cache/key.js';
-import type { ArtifactKind, NodeResources } from '../node-api.js';
+import type { TaskInput } from '../execute/task.js';
+import type { NodeResources } from '../node-api.js';
 import { builtinTypeNames, loadNodeType, type LoadedNodeType } from '../registry.js';
 import { flagDiagnostic, sortDiagnostics, type Diagnostic } from '../spec/diagnostics.js';
 import { interpolate, type InterpolationProblem } from '../spec/interpolate.js';
@@ -18,9 +19,8 @@ import { durationMs, INPUT_REF_RE, NODE_NAME_RE, specSchema } from '../spec/sche
 import { didYouMean } from '../spec/suggest.js';
 import { expandVariants, specAxes, withFlagAxes, type Assignment, type Origin, type SweepProblem, type Variant } from './variants.js';
 
-export type PlanInput =
-  | { origin: 'node'; key: string; port: string; name: string; kind: ArtifactKind }
-  | { origin: 'file'; path: string; source: string; digest: string };
+/** A resolved input: an upstream node's port (by key) or a file by content digest; handed to executors as is. */
+export type PlanInput = TaskInput;
 
 export interface PlanNode {
   key: string;

@@ -5,9 +5,10 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunSummary, RunSummaryNode } from '../events.js';
-import { inlineFile, inlineSvg, isRelativeTarget, rebaseMarkdown } from './assets.js';
+import { rebaseMarkdown } from './assets.js';
 import { dagSvg, formatDuration, topoOrder, type DagNodeState } from './dag-svg.js';
-import { escapeHtml, markdownToHtml, slug } from './markdown.js';
+import { htmlPage, inlineImages, markdownCell as esc, oneLine } from './html-page.js';
+import { markdownToHtml, slug } from './markdown.js';
 import type { ReportDir, RunReportFiles, RunReportInput } from './types.js';
 
 export type { ReportDir, RunReportInput, RunReportFiles } from './types.js';
@@ -130,14 +131,6 @@ function cellValue(v: unknown): string {
   return `\`${esc(JSON.stringify(v))}\``;
 }
 
-function esc(s: string): string {
-  return oneLine(s).replace(/\|/g, '\\|');
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
-}
-
 function anySynthetic(s: RunSummary): boolean {
   return s.nodes.some((n) => n.summary?.synthetic === true);
 }
@@ -161,74 +154,11 @@ async function readJsonOptional(file: string): Promise<Record<string, unknown> |
   }
 }
 
-/** Every image target in the Markdown (outside code), for loading before the synchronous conversion. */
-function imageTargets(md: string): string[] {
-  const stripped = md.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
-  return [...stripped.matchAll(/!\[[^\]]*\]\(\s*<?([^)\s>]+)/g)].map((m) => m[1]);
-}
-
 async function renderHtml(summary: RunSummary, sections: Section[], out: string): Promise<string> {
-  const assets = new Map<string, Awaited<ReturnType<typeof inlineFile>>>();
-  for (const s of sections) {
-    for (const src of imageTargets(s.md)) {
-      if (assets.has(src) || !isRelativeTarget(src)) continue;
-      let file = src;
-      try {
-        file = decodeURI(src);
-      } catch {
-        /* keep as written */
-      }
-      assets.set(src, await inlineFile(path.resolve(out, file), out));
-    }
-  }
-  let figure = 0;
-  const image = (src: string, alt: string): string => {
-    const a = assets.get(src);
-    if (!a || a.kind === 'other') return isRelativeTarget(src) ? `<a href="${escapeHtml(src)}">${escapeHtml(alt || src)}</a>` : `<span class="missing">[external image not loaded: ${escapeHtml(src)}]</span>`;
-    if (a.kind === 'missing') return `<span class="missing">[missing image: ${escapeHtml(src)}]</span>`;
-    if (a.kind === 'image') return `<img src="${a.dataUri}" alt="${escapeHtml(alt)}">`;
-    // a fresh id prefix per use: the same SVG may be shown twice
-    return `<figure class="chart" role="img" aria-label="${escapeHtml(alt)}">${inlineSvg(a.html, `f${++figure}-`)}</figure>`;
-  };
+  const image = await inlineImages(sections.map((sec) => sec.md), out);
   const body = sections
-    .map((s, i) => `<section${i ? ` class="node"` : ' class="run"'}>\n${markdownToHtml(s.md, { image, idPrefix: s.idPrefix })}\n</section>`)
+    .map((sec, i) => `<section${i ? ` class="node"` : ' class="run"'}>\n${markdownToHtml(sec.md, { image, idPrefix: sec.idPrefix })}\n</section>`)
     .join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(summary.pipeline)} · softlab report</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return htmlPage({ title: `${summary.pipeline} · softlab report`, body });
 }
 
-const CSS = `
-:root { color-scheme: light; }
-body { margin: 0; background: #fafafa; color: #222; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; background: white; }
-h1 { font-size: 1.8em; margin: 0.2em 0 0.4em; }
-h2 { font-size: 1.35em; margin-top: 2em; padding-bottom: 0.2em; border-bottom: 2px solid #e3e3e3; }
-h3 { font-size: 1.1em; margin-top: 1.5em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ddd; padding: 4px 9px; vertical-align: middle; }
-th { background: #f3f5f7; }
-tbody tr:nth-child(even) { background: #fafbfc; }
-code { font: 0.9em ui-monospace, "DejaVu Sans Mono", monospace; background: #f3f3f3; padding: 0 3px; border-radius: 3px; }
-pre { background: #f5f5f5; padding: 10px; overflow-x: auto; }
-pre code { background: none; padding: 0; }
-blockquote { margin: 1em 0; padding: 6px 14px; border-left: 4px solid #c62828; background: #fff5f5; }
-figure.chart { display: inline-block; margin: 8px 0; max-width: 100%; }
-figure.chart svg { max-width: 100%; height: auto; display: block; }
-div.figures { margin: 0.6em 0; }
-img { max-width: 100%; image-rendering: pixelated; }
-td figure.chart { margin: 0; }
-.missing { color: #c62828; font-style: italic; }
-`;

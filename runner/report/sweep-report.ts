@@ -9,8 +9,7 @@ import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { digestJson } from '../../cache/hash.js';
 import type { NodeFailure, RunSummaryNode } from '../events.js';
-import { inlineFile, inlineSvg, isRelativeTarget } from './assets.js';
-import { escapeHtml, markdownToHtml } from './markdown.js';
+import { markdownCell as esc, markdownPage, oneLine } from './html-page.js';
 import { formatParam, planCharts, sweepLayout, type ChartPlan } from './sweep-charts.js';
 import { numericLeaves, selectMetrics, type MetricRef, type VariantSummaries } from './sweep-metrics.js';
 
@@ -243,70 +242,18 @@ export function formatMetric(v: number | null | undefined): string {
   return String(Number(v.toPrecision(4)));
 }
 
-function esc(s: string): string {
-  return oneLine(s).replace(/\|/g, '\\|');
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
-}
-
 // ---------------------------------------------------------------- HTML
 
 /** The Markdown as one HTML page with every chart inlined (no other file, no network). */
-async function sweepHtml(pipeline: string, markdown: string, out: string): Promise<string> {
-  const targets = [...markdown.matchAll(/!\[[^\]]*\]\(\s*<?([^)\s>]+)/g)].map((m) => m[1]);
-  const assets = new Map<string, Awaited<ReturnType<typeof inlineFile>>>();
-  for (const src of targets) {
-    if (assets.has(src) || !isRelativeTarget(src)) continue;
-    assets.set(src, await inlineFile(path.resolve(out, safeDecode(src)), out));
-  }
-  let figure = 0;
-  const image = (src: string, alt: string): string => {
-    const a = assets.get(src);
-    if (!a || a.kind === 'other' || a.kind === 'missing') return `<span class="missing">[missing chart: ${escapeHtml(alt || src)}]</span>`;
-    if (a.kind === 'image') return `<img src="${a.dataUri}" alt="${escapeHtml(alt)}">`;
-    return `<figure class="chart" role="img" aria-label="${escapeHtml(alt)}">${inlineSvg(a.html, `c${++figure}-`)}</figure>`;
-  };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(pipeline)} · softlab sweep</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${markdownToHtml(markdown, { image })}
-</main>
-</body>
-</html>
-`;
+function sweepHtml(pipeline: string, markdown: string, out: string): Promise<string> {
+  return markdownPage(`${pipeline} · softlab sweep`, markdown, out, SWEEP_CSS);
 }
 
-function safeDecode(s: string): string {
-  try {
-    return decodeURI(s);
-  } catch {
-    return s;
-  }
-}
-
-const CSS = `
-:root { color-scheme: light; }
-body { margin: 0; background: #fafafa; color: #222; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1400px; margin: 0 auto; padding: 24px 28px 64px; background: white; }
-h1 { font-size: 1.8em; margin: 0.2em 0 0.4em; }
-h2 { font-size: 1.35em; margin-top: 2em; padding-bottom: 0.2em; border-bottom: 2px solid #e3e3e3; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.88em; display: block; overflow-x: auto; }
-th, td { border: 1px solid #ddd; padding: 4px 8px; vertical-align: middle; white-space: nowrap; }
-th { background: #f3f5f7; }
-tbody tr:nth-child(even) { background: #fafbfc; }
-code { font: 0.9em ui-monospace, "DejaVu Sans Mono", monospace; background: #f3f3f3; padding: 0 3px; border-radius: 3px; }
+/** Wide tables scroll instead of squeezing: a sweep has a column per param and metric. */
+const SWEEP_CSS = `
+main { max-width: 1400px; }
+table { font-size: 0.88em; display: block; overflow-x: auto; }
+th, td { white-space: nowrap; padding: 4px 8px; }
 th code { background: none; }
-blockquote { margin: 1em 0; padding: 6px 14px; border-left: 4px solid #c62828; background: #fff5f5; }
-figure.chart { display: inline-block; margin: 8px 12px 8px 0; max-width: 100%; vertical-align: top; }
-figure.chart svg { max-width: 100%; height: auto; display: block; }
-.missing { color: #c62828; font-style: italic; }
+figure.chart { margin: 8px 12px 8px 0; vertical-align: top; }
 `;
