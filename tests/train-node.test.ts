@@ -50,7 +50,7 @@ test('params: defaults fill in, unknown keys and bad values are rejected', () =>
   const p = fillParams(trainSoft, {}) as Record<string, any>;
   assert.is(p.arch, 'compact');
   assert.is(p.backend, 'auto');
-  assert.equal(p.augment, { flip: true, shift: 0.08, rotate: 8, brightness: 0.2 });
+  assert.equal(p.augment, { flip: true, shift: 0, rotate: 0, brightness: 0 });
   assert.is(p.width, null);
   assert.throws(() => fillParams(trainSoft, { epoch: 3 }), /unknown param "epoch"/);
   assert.throws(() => fillParams(trainSoft, { arch: 'vgg16' }), /arch/);
