@@ -38,8 +38,9 @@ function writeSoftlabSpec(dir: string, n: number): void {
     const ps = parents(i);
     lines.push(`  n${i}:`, '    type: command');
     if (ps.length) lines.push(`    inputs: { ${ps.map((p, k) => `p${k}: n${p}.outs`).join(', ')} }`);
+    // read the parents, write a small file of our own (outputs must not grow along the chain)
     const cat = ps.length ? ps.map((p, k) => `"$p${k}/out/n${p}.txt"`).join(' ') : '/dev/null';
-    lines.push(`    params: { run: 'cat ${cat} > out/n${i}.txt; echo ${i} >> out/n${i}.txt', outs: [out/n${i}.txt] }`);
+    lines.push(`    params: { run: 'cat ${cat} > /dev/null; echo ${i} > out/n${i}.txt', outs: [out/n${i}.txt] }`);
   }
   writeFileSync(path.join(dir, 'spec.yaml'), lines.join('\n') + '\n');
 }
@@ -50,7 +51,7 @@ function writeSnakefile(dir: string, n: number): void {
     const ps = parents(i);
     const inputs = ps.map((p) => `"smk/n${p}.txt"`).join(', ');
     const cat = ps.length ? ps.map((p) => `smk/n${p}.txt`).join(' ') : '/dev/null';
-    rules.push(`rule n${i}:\n${ps.length ? `    input: ${inputs}\n` : ''}    output: "smk/n${i}.txt"\n    shell: "cat ${cat} > {output}; echo ${i} >> {output}"\n`);
+    rules.push(`rule n${i}:\n${ps.length ? `    input: ${inputs}\n` : ''}    output: "smk/n${i}.txt"\n    shell: "cat ${cat} > /dev/null; echo ${i} > {output}"\n`);
   }
   writeFileSync(path.join(dir, 'Snakefile'), rules.join('\n'));
 }
@@ -59,7 +60,7 @@ function writeMakefile(dir: string, n: number): void {
   const lines = [`all: ${Array.from({ length: n }, (_, i) => `mk/n${i}.txt`).join(' ')}`, '', 'mk:', '\tmkdir -p mk', ''];
   for (let i = 0; i < n; i++) {
     const ps = parents(i).map((p) => `mk/n${p}.txt`);
-    lines.push(`mk/n${i}.txt: ${ps.join(' ')} | mk`, `\tcat ${ps.join(' ') || '/dev/null'} > $@; echo ${i} >> $@`, '');
+    lines.push(`mk/n${i}.txt: ${ps.join(' ')} | mk`, `\tcat ${ps.join(' ') || '/dev/null'} > /dev/null; echo ${i} > $@`, '');
   }
   writeFileSync(path.join(dir, 'Makefile'), lines.join('\n'));
 }
@@ -106,7 +107,7 @@ for (const n of sizes) {
   // the commands alone, run one after another by a shell (the floor any runner pays)
   const dir = mkdtempSync(path.join(os.tmpdir(), `softlab-bench-cmd-${n}-`));
   mkdirSync(path.join(dir, 'out'));
-  const script = Array.from({ length: n }, (_, i) => `sh -c 'cat ${parents(i).map((p) => `out/n${p}.txt`).join(' ') || '/dev/null'} > out/n${i}.txt; echo ${i} >> out/n${i}.txt'`).join('\n');
+  const script = Array.from({ length: n }, (_, i) => `sh -c 'cat ${parents(i).map((p) => `out/n${p}.txt`).join(' ') || '/dev/null'} > /dev/null; echo ${i} > out/n${i}.txt'`).join('\n');
   writeFileSync(path.join(dir, 'cmds.sh'), script);
   const bare = median(Array.from({ length: runs }, () => time('bash', ['cmds.sh'], dir)));
   const startup = median(Array.from({ length: runs }, () => time('node', [CLI, '--version'], dir)));

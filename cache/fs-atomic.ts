@@ -30,16 +30,6 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, t
   }
 }
 
-/** fsync a file's contents (before it is renamed into the store). */
-export async function fsyncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 export async function removeQuietly(p: string): Promise<void> {
   await rm(p, { recursive: true, force: true }).catch(() => undefined);
 }

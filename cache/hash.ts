@@ -2,8 +2,7 @@
 // keys or stores is addressed by these, so they must be stable across machines.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(data: string | Uint8Array): string {
@@ -36,20 +35,37 @@ export function digestJson(value: unknown): string {
   return sha256(canonicalJson(value));
 }
 
-/** SHA-256 and size of a file, streamed (large datasets never sit in memory twice). */
+/** Files up to this size are read in one go; larger ones are streamed. */
+const SMALL_FILE = 4 << 20;
+
+/** SHA-256 and size of a file; large files are streamed (datasets never sit in memory twice). */
 export async function digestFile(file: string): Promise<{ digest: string; size: number }> {
+  const fh = await open(file, 'r');
+  try {
+    return await digestHandle(fh);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** SHA-256 and size of an open file, read from its start. */
+export async function digestHandle(fh: FileHandle): Promise<{ digest: string; size: number }> {
+  const { size } = await fh.stat();
+  // most cached files are tiny (summaries, labels): one read, no stream machinery
+  if (size <= SMALL_FILE) {
+    const buf = await fh.readFile();
+    return { digest: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+  }
   const hash = createHash('sha256');
-  let size = 0;
-  await new Promise<void>((resolve, reject) => {
-    const s = createReadStream(file, { highWaterMark: 1 << 20 });
-    s.on('data', (chunk) => {
-      size += chunk.length;
-      hash.update(chunk as Buffer);
-    });
-    s.on('error', reject);
-    s.on('end', resolve);
-  });
-  return { digest: hash.digest('hex'), size };
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let total = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(chunk, 0, chunk.length, total);
+    if (bytesRead === 0) break;
+    hash.update(chunk.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return { digest: hash.digest('hex'), size: total };
 }
 
 /**

@@ -12,16 +12,16 @@
 // that points at something incomplete.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { canonicalJson, digestFile, sha256 } from './hash.js';
-import { fsyncFile, isNoSpace, removeQuietly, writeFileAtomic } from './fs-atomic.js';
+import { digestFile, digestHandle, sha256 } from './hash.js';
+import { isNoSpace, removeQuietly, writeFileAtomic } from './fs-atomic.js';
 import { faultPoint } from './faults.js';
 import { pidAlive, removeDeadLocks } from './lock.js';
 
-export const ENTRY_FORMAT = 1;
+export const ENTRY_FORMAT = 2;
 
 export interface ObjectRef {
   digest: string;
@@ -78,6 +78,8 @@ function shard(hex: string): string {
 
 export class CacheStore {
   readonly root: string;
+  /** object shard folders known to exist (saves a mkdir per stored file) */
+  private readonly shards = new Set<string>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -176,9 +178,10 @@ export class CacheStore {
       });
       for (const pe of Object.values(outputs)) pe.files = Object.fromEntries(Object.entries(pe.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
-      const body = { ...entry, checksum: sha256(canonicalJson(entry)) };
+      // the checksum covers the exact bytes of the JSON line: checking it needs no re-serialising
+      const body = JSON.stringify(entry);
       faultPoint('commit:objects-stored');
-      await writeFileAtomic(this.entryPath(meta.key), JSON.stringify(body) + '\n', this.tmpRoot);
+      await writeFileAtomic(this.entryPath(meta.key), `${body}\n${sha256(body)}\n`, this.tmpRoot);
       faultPoint('commit:entry-written');
       return entry;
     } catch (e) {
@@ -191,26 +194,39 @@ export class CacheStore {
 
   /** Move one file into the object store (or drop it if an identical object exists). */
   async putFile(file: string): Promise<ObjectRef> {
-    const { digest, size } = await digestFile(file);
-    const target = this.objectPath(digest);
+    // one open file handle for hashing and syncing: a small node's commit is a few such files
+    const fh = await open(file, 'r');
+    let ref: ObjectRef;
+    let target: string;
     try {
-      const st = await stat(target);
-      if (st.size === size) {
-        await unlink(file).catch(() => undefined);
-        return { digest, size };
+      ref = await digestHandle(fh);
+      target = this.objectPath(ref.digest);
+      try {
+        const st = await stat(target);
+        if (st.size === ref.size) {
+          await fh.close();
+          await unlink(file).catch(() => undefined);
+          return ref;
+        }
+        // a wrong-sized object under this digest is corrupt: replace it
+        await this.quarantine(ref.digest);
+      } catch {
+        /* absent: store it */
       }
-      // a wrong-sized object under this digest is corrupt: replace it
-      await this.quarantine(digest);
-    } catch {
-      /* absent: store it */
+      await fh.sync();
+    } finally {
+      await fh.close().catch(() => undefined);
     }
-    await fsyncFile(file);
     await chmod(file, 0o444);
-    await mkdir(path.dirname(target), { recursive: true });
+    const shardDir = path.dirname(target);
+    if (!this.shards.has(shardDir)) {
+      await mkdir(shardDir, { recursive: true });
+      this.shards.add(shardDir);
+    }
     faultPoint('commit:object-synced');
     await rename(file, target);
     faultPoint('commit:object-renamed');
-    return { digest, size };
+    return ref;
   }
 
   /**
@@ -322,17 +338,20 @@ export class CacheStore {
   }
 }
 
+/** An entry file is its JSON on one line, then the SHA-256 of that line. */
 function parseEntry(text: string, key: string): { entry: CacheEntry } | { error: string } {
-  let raw: Record<string, unknown>;
+  const trimmed = text.replace(/\n+$/, '');
+  const nl = trimmed.lastIndexOf('\n');
+  if (nl < 0) return { error: 'cache entry has no checksum' };
+  const body = trimmed.slice(0, nl);
+  if (sha256(body) !== trimmed.slice(nl + 1)) return { error: 'cache entry checksum mismatch' };
+  let e: CacheEntry;
   try {
-    raw = JSON.parse(text) as Record<string, unknown>;
+    e = JSON.parse(body) as CacheEntry;
   } catch {
     return { error: 'cache entry is not valid JSON' };
   }
-  if (!raw || typeof raw !== 'object' || typeof raw.checksum !== 'string') return { error: 'cache entry has no checksum' };
-  const { checksum, ...entry } = raw;
-  if (sha256(canonicalJson(entry)) !== checksum) return { error: 'cache entry checksum mismatch' };
-  const e = entry as unknown as CacheEntry;
+  if (!e || typeof e !== 'object') return { error: 'cache entry is not an object' };
   if (e.format !== ENTRY_FORMAT) return { error: `cache entry format ${String(e.format)} is not ${ENTRY_FORMAT}` };
   if (e.key !== key) return { error: 'cache entry is filed under the wrong key' };
   return { entry: e };

@@ -12,18 +12,21 @@ export function folderOutput(dir: string): OutputWriter {
     if (abs !== dir && !abs.startsWith(dir + path.sep)) throw new Error(`output path escapes its folder: ${rel}`);
     return abs;
   };
+  // folders this writer has made: each is created once, not before every file
+  const made = new Set<string>();
+  const write = async (rel: string, data: string | Uint8Array): Promise<void> => {
+    const abs = resolve(rel);
+    const parent = path.dirname(abs);
+    if (!made.has(parent)) {
+      await mkdir(parent, { recursive: true });
+      made.add(parent);
+    }
+    await writeFile(abs, data);
+  };
   return {
     dir,
-    async writeFile(rel, data) {
-      const abs = resolve(rel);
-      await mkdir(path.dirname(abs), { recursive: true });
-      await writeFile(abs, data);
-    },
-    async writeJson(rel, value) {
-      const abs = resolve(rel);
-      await mkdir(path.dirname(abs), { recursive: true });
-      await writeFile(abs, JSON.stringify(value, null, 1) + '\n');
-    },
+    writeFile: write,
+    writeJson: (rel, value) => write(rel, JSON.stringify(value, null, 1) + '\n'),
   };
 }
 

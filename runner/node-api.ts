@@ -80,6 +80,8 @@ export interface InputHandle {
   readJson<T = unknown>(rel: string): Promise<T>;
   /** a folder holding all files of the artifact (links into the cache; do not modify) */
   dir(): Promise<string>;
+  /** the SHA-256 of one file when known without reading it (cache inputs) */
+  digestOf?(rel: string): string | undefined;
 }
 
 /** Where a node writes one output port (or its user-facing report). */

@@ -74,9 +74,10 @@ test('a truncated object, a garbage entry and a missing object are each a miss w
   const r2 = await store.lookup('k2');
   assert.ok(!r2.hit && r2.miss.kind === 'corrupt-entry');
   const e3 = await commitOne(store, 'k3', { 'c.txt': 'c' });
-  const entry = JSON.parse(readFileSync(store.entryPath('k3'), 'utf8'));
+  const [line, checksum] = readFileSync(store.entryPath('k3'), 'utf8').split('\n');
+  const entry = JSON.parse(line);
   entry.durationMs = 999; // edited by hand: the checksum no longer matches
-  writeFileSync(store.entryPath('k3'), JSON.stringify(entry));
+  writeFileSync(store.entryPath('k3'), `${JSON.stringify(entry)}\n${checksum}\n`);
   const r3 = await store.lookup('k3');
   assert.ok(!r3.hit && r3.miss.kind === 'corrupt-entry');
   void e3;

@@ -40,7 +40,7 @@ export async function runCommand(spec: string, flags: RunFlags): Promise<number>
     sets: parseSets(flags.set),
     sweeps: parseSweeps(flags.sweep),
     executor: flags.executor as 'local' | 'slurm' | undefined,
-  });
+  }, path.join(resolveCacheDir(flags.cacheDir), 'specs'));
   if (!plan) return EXIT.usage;
   for (const name of [...flags.only, ...flags.force]) {
     if (!plan.nodeNames.includes(name)) throw new UsageError(`no node "${name}" in ${spec} (nodes: ${plan.nodeNames.join(', ')})`);

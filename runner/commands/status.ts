@@ -1,6 +1,7 @@
 // `softlab status SPEC`: for each node, cached, or stale and why (params, inputs
 // or code changed), compared with the last run of the same spec on this cache.
 
+import path from 'node:path';
 import { keyDifferences } from '../../cache/key.js';
 import { CacheStore } from '../../cache/store.js';
 import { parseSets, parseSweeps, resolveCacheDir } from '../cli/args.js';
@@ -18,7 +19,7 @@ interface NodeStatusLine {
 }
 
 export async function statusCommand(spec: string, opts: { set: string[]; sweep: string[]; json?: boolean; cacheDir?: string }): Promise<number> {
-  const plan = await loadPlanOrReport(spec, { sets: parseSets(opts.set), sweeps: parseSweeps(opts.sweep) });
+  const plan = await loadPlanOrReport(spec, { sets: parseSets(opts.set), sweeps: parseSweeps(opts.sweep) }, path.join(resolveCacheDir(opts.cacheDir), 'specs'));
   if (!plan) return EXIT.usage;
   const store = new CacheStore(resolveCacheDir(opts.cacheDir));
   const record = await latestRecordFor(store.root, plan.specFile);

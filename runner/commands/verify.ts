@@ -37,7 +37,7 @@ export async function verifyCache(store: CacheStore): Promise<{ objects: number;
       if (r.miss.kind === 'absent') continue;
       let node: string | undefined;
       try {
-        node = (JSON.parse(await readFile(file, 'utf8')) as { name?: string }).name;
+        node = (JSON.parse((await readFile(file, 'utf8')).split('\n')[0]) as { name?: string }).name;
       } catch {
         /* garbage entry: no name to give */
       }

@@ -49,6 +49,7 @@ export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, k
     readFile: async (rel) => readFile(await objectFor(rel)),
     readText: async (rel) => readFile(await objectFor(rel), 'utf8'),
     readJson: async <T>(rel: string) => JSON.parse(await readFile(await objectFor(rel), 'utf8')) as T,
+    digestOf: (rel) => pe?.files[rel]?.digest,
     dir: () => {
       dirPromise ??= (async () => {
         const dest = path.join(workDir, 'inputs', source.replace(/[^A-Za-z0-9_.-]/g, '_'));

@@ -3,14 +3,14 @@
 // wrote with the store's atomic protocol. Returns a typed result; never throws
 // for a node's own failure.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CacheError, CacheStore, REPORT_PORT } from '../../cache/store.js';
 import { faultPoint } from '../../cache/faults.js';
 import { isNoSpace, removeQuietly } from '../../cache/fs-atomic.js';
 import type { NodeFailure } from '../events.js';
-import { fileInput, folderOutput, listFilesRecursive } from '../folder-io.js';
+import { fileInput, folderOutput } from '../folder-io.js';
 import { CancelledError, CommandExitError, MissingOutputError, UserInputError, type InputHandle, type NodeContext, type NodeDefinition } from '../node-api.js';
 import { Random } from '../random.js';
 import { cacheInput, CorruptInputError } from './cache-input.js';
@@ -35,29 +35,28 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
     const mod = (await import(pathToFileURL(task.modulePath).href)) as { default: NodeDefinition };
     const def = mod.default;
     const workDir = path.join(staging, 'work');
-    await mkdir(workDir, { recursive: true });
-
-    const inputs: Record<string, InputHandle> = {};
-    for (const [port, inp] of Object.entries(task.inputs)) {
-      if (inp.origin === 'file') {
-        inputs[port] = await fileInput(inp.path, inp.source);
-      } else {
-        const entry = await store.readEntry(inp.key);
-        if (!entry) {
-          return fail({ kind: 'corrupt-input', message: `input ${inp.name}.${inp.port}: its cache entry is missing or unreadable`, producerKey: inp.key }, logTail);
-        }
-        inputs[port] = cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, workDir);
-      }
-    }
-    const outDirs: Record<string, string> = {};
-    const outputs: NodeContext['outputs'] = {};
-    for (const port of Object.keys(task.outputs)) {
-      outDirs[port] = path.join(staging, 'out', port);
-      await mkdir(outDirs[port], { recursive: true });
-      outputs[port] = folderOutput(outDirs[port]);
-    }
     const reportDir = path.join(staging, 'report');
-    await mkdir(reportDir, { recursive: true });
+    const outDirs: Record<string, string> = Object.fromEntries(Object.keys(task.outputs).map((port) => [port, path.join(staging!, 'out', port)]));
+    // a few milliseconds per node are the whole overhead budget: independent steps run together
+    const [, inputList] = await Promise.all([
+      Promise.all([workDir, reportDir, ...Object.values(outDirs)].map((d) => mkdir(d, { recursive: true }))),
+      Promise.all(
+        Object.entries(task.inputs).map(async ([port, inp]): Promise<{ port: string; handle?: InputHandle; missing?: NodeFailure }> => {
+          if (inp.origin === 'file') return { port, handle: await fileInput(inp.path, inp.source) };
+          const entry = await store.readEntry(inp.key);
+          if (!entry) {
+            return { port, missing: { kind: 'corrupt-input', message: `input ${inp.name}.${inp.port}: its cache entry is missing or unreadable`, producerKey: inp.key } };
+          }
+          return { port, handle: cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, workDir) };
+        }),
+      ),
+    ]);
+    const inputs: Record<string, InputHandle> = {};
+    for (const { port, handle, missing } of inputList) {
+      if (missing) return fail(missing, logTail);
+      inputs[port] = handle!;
+    }
+    const outputs: NodeContext['outputs'] = Object.fromEntries(Object.entries(outDirs).map(([port, d]) => [port, folderOutput(d)]));
     const report = folderOutput(reportDir);
     let summary: Record<string, unknown> | undefined;
     const info: Record<string, string | number | boolean> = {};
@@ -95,7 +94,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
     faultPoint('task:ran');
 
     for (const port of Object.keys(task.outputs)) {
-      if ((await listFilesRecursive(outDirs[port])).length === 0 && port !== 'outs') {
+      if (port !== 'outs' && (await readdir(outDirs[port])).length === 0) {
         throw new MissingOutputError(`node wrote nothing to its output "${port}"`);
       }
     }

@@ -20,17 +20,24 @@ export interface ReportsInput {
 export async function writeReports(input: ReportsInput): Promise<void> {
   const { plan, summary, selected, materialized, outDir } = input;
   const keys = new Set(selected.map((n) => n.key));
+  const status = new Map(summary.nodes.map((s) => [s.key, s.status]));
   const nodes: RunNodeInfo[] = selected.map((n) => ({
     key: n.key,
     name: n.name,
     type: n.type,
     deps: n.deps.filter((d) => keys.has(d)),
     variants: n.variants,
-    cached: summary.nodes.find((s) => s.key === n.key)?.status === 'cached',
+    cached: status.get(n.key) === 'cached',
   }));
+  // a rerun that took everything from the cache, over results the report already
+  // shows, leaves the report alone (it describes the run that produced them)
+  const reportKey = digestJson({ nodes: summary.nodes.map((n) => [n.name, n.key, n.status]), params: plan.pipelineParams, dirs: materialized.map((m) => m.dir) });
+  const reportStatePath = path.join(outDir, RUN_REPORT_STATE);
+  const noOp = summary.nodes.every((n) => n.status === 'cached') && (await readState(reportStatePath)).key === reportKey && (await exists(path.join(outDir, 'report.html')));
   const { writeRunReport } = await import('../report/run-report.js');
   if (!plan.sweep) {
-    await writeRunReport({ summary, nodes, pipelineParams: plan.pipelineParams, description: plan.description, reportDirs: materialized }, outDir);
+    if (!noOp) await writeRunReport({ summary, nodes, pipelineParams: plan.pipelineParams, description: plan.description, reportDirs: materialized }, outDir);
+    await writeFile(reportStatePath, JSON.stringify({ key: reportKey }));
     return;
   }
 
@@ -69,12 +76,15 @@ export async function writeReports(input: ReportsInput): Promise<void> {
     `**Sweep** of ${plan.variants.length} variants${failed.length ? ` (${failed.length} ${failed.length === 1 ? 'has' : 'have'} not finished: ${failed.slice(0, MAX_LISTED_VARIANTS).map((v) => `\`${v.id}\``).join(', ')}${failed.length > MAX_LISTED_VARIANTS ? ', ...' : ''})` : ''}: ` +
     `the [sweep report](sweep.html) tables and plots the headline figures of every variant. ` +
     (variantReports.size <= MAX_LISTED_VARIANTS ? `Each variant's own report: ${links}.` : `Each variant's folder holds its own report.html (the sweep report links them).`);
-  await writeRunReport(
-    { summary, nodes, pipelineParams: plan.pipelineParams, description: [plan.description?.trim(), sweepLine].filter(Boolean).join('\n\n'), reportDirs: materialized },
-    outDir,
-  );
+  if (!noOp) {
+    await writeRunReport(
+      { summary, nodes, pipelineParams: plan.pipelineParams, description: [plan.description?.trim(), sweepLine].filter(Boolean).join('\n\n'), reportDirs: materialized },
+      outDir,
+    );
+  }
+  await writeFile(reportStatePath, JSON.stringify({ key: reportKey }));
 
-  const status = new Map(summary.variants.map((v) => [v.id, v.status]));
+  const variantStatus = new Map(summary.variants.map((v) => [v.id, v.status]));
   await writeSweepReport(
     {
       pipeline: plan.pipeline,
@@ -85,7 +95,7 @@ export async function writeReports(input: ReportsInput): Promise<void> {
       variants: plan.variants.map((v) => ({
         id: v.id,
         params: v.params,
-        status: status.get(v.id) ?? 'failed',
+        status: variantStatus.get(v.id) ?? 'failed',
         nodes: new Map([...v.nodes].filter(([, k]) => keys.has(k))),
         ...(variantReports.has(v.id) ? { report: variantReports.get(v.id) } : {}),
       })),
@@ -101,6 +111,7 @@ const MAX_LISTED_VARIANTS = 30;
 
 /** Which results each variant's report shows (variant id -> digest), so unchanged ones are not rewritten. */
 const VARIANT_REPORTS_STATE = '.softlab-variant-reports.json';
+const RUN_REPORT_STATE = '.softlab-report.json';
 
 async function readState(file: string): Promise<Record<string, string>> {
   try {

@@ -396,24 +396,17 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
 
 /**
  * Upward rank of each node: the number of nodes on the longest path from it to a
- * sink, plus a small tie-break for how many nodes depend on it in all. Without
+ * sink, plus a small tie-break for how many nodes depend on it directly. Without
  * durations this is the classic critical-path priority with unit costs.
  */
 export function upwardRanks(nodes: PlanNode[], dependents: Map<string, string[]>): Map<string, number> {
   const rank = new Map<string, number>();
-  const below = new Map<string, Set<string>>();
   for (let i = nodes.length - 1; i >= 0; i--) {
-    const k = nodes[i].key;
-    const ds = dependents.get(k) ?? [];
-    const all = new Set<string>();
+    const ds = dependents.get(nodes[i].key) ?? [];
     let longest = 0;
-    for (const d of ds) {
-      longest = Math.max(longest, rank.get(d) ?? 0);
-      all.add(d);
-      for (const x of below.get(d) ?? []) all.add(x);
-    }
-    below.set(k, all);
-    rank.set(k, Math.floor(longest) + 1 + Math.min(all.size, 999) / 1000);
+    for (const d of ds) longest = Math.max(longest, Math.floor(rank.get(d) ?? 0));
+    // tie-break: more direct dependents first (cheap; a full descendant count is quadratic)
+    rank.set(nodes[i].key, longest + 1 + Math.min(ds.length, 999) / 1000);
   }
   return rank;
 }

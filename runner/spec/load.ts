@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import type { SpecMemo } from './memo.js';
 
 /** Larger specs are refused before parsing (a generated 1000-node DAG is ~150 KB). */
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
@@ -27,7 +28,12 @@ export interface SpecSource {
 
 export type LoadResult = { ok: true; source: SpecSource } | { ok: false; diagnostics: Diagnostic[] };
 
-export function loadSpecFile(file: string): LoadResult {
+export interface LoadOptions {
+  /** reuse the parsed value of a text seen before (see memo.ts) */
+  memo?: SpecMemo;
+}
+
+export function loadSpecFile(file: string, opts: LoadOptions = {}): LoadResult {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -36,10 +42,10 @@ export function loadSpecFile(file: string): LoadResult {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a spec file' : (e as Error).message;
     return { ok: false, diagnostics: [{ file, line: 1, col: 1, message: `cannot read spec: ${why}` }] };
   }
-  return loadSpecText(bytes, file);
+  return loadSpecText(bytes, file, opts);
 }
 
-export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
+export function loadSpecText(bytes: Buffer | string, file: string, opts: LoadOptions = {}): LoadResult {
   const at1 = (message: string): LoadResult => ({ ok: false, diagnostics: [{ file, line: 1, col: 1, message }] });
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   if (buf.length > MAX_SPEC_BYTES) {
@@ -57,6 +63,39 @@ export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
   const deep = findDeepNesting(text);
   if (deep) return { ok: false, diagnostics: [{ file, ...deep, message: `spec nests deeper than ${MAX_NESTING} levels` }] };
 
+  const dir = path.dirname(path.resolve(file));
+  const memoKey = opts.memo?.keyOf(text);
+  const memoValue = memoKey ? opts.memo!.get(memoKey) : undefined;
+  if (memoValue !== undefined) {
+    // parsed before: the document (for locating problems) is only built if a problem needs it
+    let located: ((p: SpecPath, message: string, where?: 'key' | 'value') => Diagnostic) | undefined;
+    return {
+      ok: true,
+      source: {
+        file,
+        dir,
+        value: memoValue,
+        at(p, message, where = 'value') {
+          if (!located) {
+            const r = parseText(text, file);
+            located = 'at' in r ? r.at : (_p, m) => ({ file, line: 1, col: 1, message: m });
+          }
+          return located(p, message, where);
+        },
+      },
+    };
+  }
+  const parsed = parseText(text, file);
+  if ('diagnostics' in parsed) return { ok: false, diagnostics: parsed.diagnostics };
+  if (memoKey) opts.memo!.set(memoKey, parsed.value);
+  return { ok: true, source: { file, dir, value: parsed.value, at: parsed.at } };
+}
+
+type Parsed = { value: unknown; at: SpecSource['at'] } | { diagnostics: Diagnostic[] };
+
+/** YAML text -> value, with a locator for diagnostics; every YAML-level problem as a diagnostic. */
+function parseText(text: string, file: string): Parsed {
+  const at1 = (message: string): Parsed => ({ diagnostics: [{ file, line: 1, col: 1, message }] });
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -69,10 +108,7 @@ export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
     return { line: p.line, col: p.col };
   };
   if (doc.errors.length) {
-    return {
-      ok: false,
-      diagnostics: doc.errors.map((e) => ({ file, ...pos(e.pos[0]), message: yamlMessage(e.code, e.message) })),
-    };
+    return { diagnostics: doc.errors.map((e) => ({ file, ...pos(e.pos[0]), message: yamlMessage(e.code, e.message) })) };
   }
   // a list or mapping used as a key (`? [a, b]`) has no place in a spec (JS objects cannot hold it)
   let collectionKey: YamlNode | undefined;
@@ -88,7 +124,7 @@ export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
     },
   });
   if (collectionKey) {
-    return { ok: false, diagnostics: [{ file, ...pos(collectionKey.range?.[0] ?? 0), message: 'a key must be a name or a number, not a list or mapping' }] };
+    return { diagnostics: [{ file, ...pos(collectionKey.range?.[0] ?? 0), message: 'a key must be a name or a number, not a list or mapping' }] };
   }
   let value: unknown;
   try {
@@ -98,18 +134,12 @@ export function loadSpecText(bytes: Buffer | string, file: string): LoadResult {
     if (/alias count/i.test(msg)) return at1(`spec expands too many YAML aliases (more than ${MAX_ALIASES}); refusing a possible alias bomb`);
     return at1(`cannot read spec: ${msg.split('\n')[0]}`);
   }
-  const dir = path.dirname(path.resolve(file));
   return {
-    ok: true,
-    source: {
-      file,
-      dir,
-      value,
-      at(p, message, where = 'value') {
-        const node = locate(doc, p, where);
-        const off = node?.range?.[0] ?? 0;
-        return { file, ...pos(off), message };
-      },
+    value,
+    at(p, message, where = 'value') {
+      const node = locate(doc, p, where);
+      const off = node?.range?.[0] ?? 0;
+      return { file, ...pos(off), message };
     },
   };
 }

@@ -1,7 +1,7 @@
 // Helpers for tests that build specs: temp folders, the fixture node module,
 // and planning a spec text in-process.
 
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,20 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Absolute path of the `test-emit` fixture node (usable as `type:` in a spec). */
 export const EMIT_NODE = path.join(ROOT, 'tests', 'fixtures', 'nodes', 'emit.mjs');
 
+const made: string[] = [];
+let cleanupHooked = false;
+
+/** A fresh temp folder, removed when the test process exits (set SOFTLAB_KEEP_TEST_DIRS=1 to keep them). */
 export function tempDir(prefix = 'softlab-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  if (!cleanupHooked && !process.env.SOFTLAB_KEEP_TEST_DIRS) {
+    cleanupHooked = true;
+    process.on('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
 }
 
 export function writeSpec(dir: string, text: string, name = 'spec.yaml'): string {
