@@ -2,6 +2,7 @@
 // appears complete under its final name or not at all.
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { faultPoint } from './faults.js';
@@ -26,6 +27,66 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, t
     await rename(tmp, file);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The same, with blocking calls: for worker threads and job processes, where a
+ * node's commit is a dozen tiny file operations and each async one costs a round
+ * trip through libuv's thread pool.
+ */
+const madeDirs = new Set<string>();
+
+/** mkdir -p, once per folder per process (each call costs a system call or two). */
+function ensureDirSync(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, tmpDir: string, mode = 0o644): void {
+  const tmp = path.join(tmpDir, `${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  ensureDirSync(tmpDir);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w', mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(tmpDir, { recursive: true });
+    fd = openSync(tmp, 'w', mode);
+  }
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+  closeSync(fd);
+  faultPoint('atomic:synced');
+  try {
+    ensureDirSync(path.dirname(file));
+    try {
+      renameSync(tmp, file);
+    } catch (e) {
+      // the folder went away since we made it (a cache emptied by hand): make it again
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(path.dirname(file), { recursive: true });
+      renameSync(tmp, file);
+    }
+  } catch (e) {
+    madeDirs.delete(path.dirname(file));
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
 }

@@ -2,6 +2,7 @@
 // keys or stores is addressed by these, so they must be stable across machines.
 
 import { createHash } from 'node:crypto';
+import { fstatSync, readSync } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -64,6 +65,20 @@ export async function digestHandle(fh: FileHandle): Promise<{ digest: string; si
     if (bytesRead === 0) break;
     hash.update(chunk.subarray(0, bytesRead));
     total += bytesRead;
+  }
+  return { digest: hash.digest('hex'), size: total };
+}
+
+/** SHA-256 and size of an open file descriptor, read from its start, blocking. */
+export function digestFdSync(fd: number): { digest: string; size: number } {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(Math.min(Math.max(fstatSync(fd).size, 1), 1 << 20));
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, chunk, 0, chunk.length, total);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    total += n;
   }
   return { digest: hash.digest('hex'), size: total };
 }

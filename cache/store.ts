@@ -12,12 +12,12 @@
 // that points at something incomplete.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { digestFile, digestHandle, sha256 } from './hash.js';
-import { isNoSpace, removeQuietly, writeFileAtomic } from './fs-atomic.js';
+import { digestFdSync, digestFile, sha256 } from './hash.js';
+import { isNoSpace, removeQuietly, writeFileAtomicSync } from './fs-atomic.js';
 import { faultPoint } from './faults.js';
 import { pidAlive, removeDeadLocks } from './lock.js';
 
@@ -164,24 +164,19 @@ export class CacheStore {
     ports: Record<string, { kind: string; dir: string }>,
   ): Promise<CacheEntry> {
     try {
+      // blocking calls on purpose: commit runs where a node ran (a worker thread or a
+      // job process), and a small node's commit is a dozen tiny file operations
       const outputs: Record<string, PortEntry> = {};
-      const jobs: { files: Record<string, ObjectRef>; rel: string; file: string }[] = [];
       for (const [port, { kind, dir }] of Object.entries(ports)) {
         const files: Record<string, ObjectRef> = {};
+        for (const rel of listFilesSync(dir)) files[rel] = this.putFileSync(path.join(dir, ...rel.split('/')));
         outputs[port] = { kind, files };
-        for (const rel of await listFiles(dir)) jobs.push({ files, rel, file: path.join(dir, ...rel.split('/')) });
       }
-      // files are stored concurrently: their fsyncs overlap (one journal commit
-      // rather than one per file), which is most of a small node's commit time
-      await forEachLimit(jobs, 8, async (j) => {
-        j.files[j.rel] = await this.putFile(j.file);
-      });
-      for (const pe of Object.values(outputs)) pe.files = Object.fromEntries(Object.entries(pe.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
       // the checksum covers the exact bytes of the JSON line: checking it needs no re-serialising
       const body = JSON.stringify(entry);
       faultPoint('commit:objects-stored');
-      await writeFileAtomic(this.entryPath(meta.key), `${body}\n${sha256(body)}\n`, this.tmpRoot);
+      writeFileAtomicSync(this.entryPath(meta.key), `${body}\n${sha256(body)}\n`, this.tmpRoot);
       faultPoint('commit:entry-written');
       return entry;
     } catch (e) {
@@ -194,37 +189,57 @@ export class CacheStore {
 
   /** Move one file into the object store (or drop it if an identical object exists). */
   async putFile(file: string): Promise<ObjectRef> {
-    // one open file handle for hashing and syncing: a small node's commit is a few such files
-    const fh = await open(file, 'r');
+    return this.putFileSync(file);
+  }
+
+  private putFileSync(file: string): ObjectRef {
+    // one descriptor for hashing and syncing
+    const fd = openSync(file, 'r');
     let ref: ObjectRef;
     let target: string;
     try {
-      ref = await digestHandle(fh);
+      ref = digestFdSync(fd);
       target = this.objectPath(ref.digest);
+      let existing: number | undefined;
       try {
-        const st = await stat(target);
-        if (st.size === ref.size) {
-          await fh.close();
-          await unlink(file).catch(() => undefined);
-          return ref;
-        }
-        // a wrong-sized object under this digest is corrupt: replace it
-        await this.quarantine(ref.digest);
+        existing = statSync(target).size;
       } catch {
         /* absent: store it */
       }
-      await fh.sync();
+      if (existing === ref.size) {
+        closeSync(fd);
+        try {
+          unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+        return ref;
+      }
+      // a wrong-sized object under this digest is corrupt: replace it
+      if (existing !== undefined) this.quarantineSync(ref.digest);
+      fsyncSync(fd);
     } finally {
-      await fh.close().catch(() => undefined);
+      try {
+        closeSync(fd);
+      } catch {
+        /* closed above */
+      }
     }
-    await chmod(file, 0o444);
+    chmodSync(file, 0o444);
     const shardDir = path.dirname(target);
     if (!this.shards.has(shardDir)) {
-      await mkdir(shardDir, { recursive: true });
+      mkdirSync(shardDir, { recursive: true });
       this.shards.add(shardDir);
     }
     faultPoint('commit:object-synced');
-    await rename(file, target);
+    try {
+      renameSync(file, target);
+    } catch (e) {
+      // the shard folder went away since we made it (a cache emptied by hand)
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(shardDir, { recursive: true });
+      renameSync(file, target);
+    }
     faultPoint('commit:object-renamed');
     return ref;
   }
@@ -249,6 +264,17 @@ export class CacheStore {
       });
     }
     return p;
+  }
+
+  private quarantineSync(digest: string): void {
+    const aside = path.join(this.tmpRoot, `corrupt-${digest}-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(this.tmpRoot, { recursive: true });
+      renameSync(this.objectPath(digest), aside);
+      unlinkSync(aside);
+    } catch {
+      /* gone already */
+    }
   }
 
   /** Remove a corrupt object (renamed aside first, so a concurrent reader never sees half of it). */
@@ -294,13 +320,38 @@ export class CacheStore {
     for (const [rel, ref] of Object.entries(pe.files)) {
       const src = await verify(ref, `${entry.name}.${port}/${rel}`);
       const to = path.join(dest, ...rel.split('/'));
-      await mkdir(path.dirname(to), { recursive: true });
+      // blocking: called where nodes run, for a handful of links per input
+      mkdirSync(path.dirname(to), { recursive: true });
       try {
-        await link(src, to);
+        linkSync(src, to);
       } catch {
-        await copyFile(src, to, fsConstants.COPYFILE_FICLONE);
+        copyFileSync(src, to, fsConstants.COPYFILE_FICLONE);
       }
     }
+  }
+
+  /** `verifiedObject` with blocking reads, for worker threads and job processes. */
+  verifiedObjectSync(ref: ObjectRef, what: string): string {
+    const p = this.objectPath(ref.digest);
+    let actual: { digest: string; size: number };
+    try {
+      const fd = openSync(p, 'r');
+      try {
+        actual = digestFdSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      throw new CacheError(`cache object for ${what} is missing`, 'corrupt-object', { digest: ref.digest, file: p });
+    }
+    if (actual.digest !== ref.digest || actual.size !== ref.size) {
+      this.quarantineSync(ref.digest);
+      throw new CacheError(`cache object for ${what} is corrupt (digest mismatch); it was removed and will be recomputed`, 'corrupt-object', {
+        digest: ref.digest,
+        file: p,
+      });
+    }
+    return p;
   }
 
   /** Remove staging folders and lock files left by processes of this host that no longer exist. */
@@ -357,12 +408,24 @@ function parseEntry(text: string, key: string): { entry: CacheEntry } | { error:
   return { entry: e };
 }
 
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]);
+function listFilesSync(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(abs, e.name), r);
+      else if (e.isFile()) out.push(r);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  walk(dir, '');
+  return out.sort();
 }
 
 /** The files of a two-level sharded folder (`ab/abcdef...`); a missing folder is empty. */
@@ -373,24 +436,4 @@ async function listSharded(base: string): Promise<{ name: string; file: string }
     for (const f of await readdir(path.join(base, s)).catch(() => [] as string[])) out.push({ name: f, file: path.join(base, s, f) });
   }
   return out;
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(abs: string, rel: string): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(abs, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path.join(abs, e.name), r);
-      else if (e.isFile()) out.push(r);
-    }
-  }
-  await walk(dir, '');
-  return out.sort();
 }

@@ -19,14 +19,18 @@ export class CorruptInputError extends Error {
 
 const verified = new Set<string>();
 
-export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, kind: ArtifactKind, source: string, workDir: string): InputHandle {
+/**
+ * `blocking`: verify objects with blocking reads (in worker threads and job
+ * processes, where it saves thread-pool round trips; never on the main thread).
+ */
+export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, kind: ArtifactKind, source: string, workDir: string, blocking = false): InputHandle {
   const pe = entry.outputs[port];
   const files = pe ? Object.keys(pe.files).sort() : [];
   const set = new Set(files);
   const verify = async (ref: ObjectRef, what: string): Promise<string> => {
     if (verified.has(ref.digest)) return store.objectPath(ref.digest);
     try {
-      const p = await store.verifiedObject(ref, what);
+      const p = blocking ? store.verifiedObjectSync(ref, what) : await store.verifiedObject(ref, what);
       verified.add(ref.digest);
       return p;
     } catch (e) {

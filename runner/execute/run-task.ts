@@ -3,12 +3,13 @@
 // wrote with the store's atomic protocol. Returns a typed result; never throws
 // for a node's own failure.
 
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CacheError, CacheStore, REPORT_PORT } from '../../cache/store.js';
 import { faultPoint } from '../../cache/faults.js';
-import { isNoSpace, removeQuietly } from '../../cache/fs-atomic.js';
+import { isNoSpace } from '../../cache/fs-atomic.js';
 import type { NodeFailure } from '../events.js';
 import { fileInput, folderOutput } from '../folder-io.js';
 import { CancelledError, CommandExitError, MissingOutputError, UserInputError, type InputHandle, type NodeContext, type NodeDefinition } from '../node-api.js';
@@ -37,20 +38,19 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
     const workDir = path.join(staging, 'work');
     const reportDir = path.join(staging, 'report');
     const outDirs: Record<string, string> = Object.fromEntries(Object.keys(task.outputs).map((port) => [port, path.join(staging!, 'out', port)]));
-    // a few milliseconds per node are the whole overhead budget: independent steps run together
-    const [, inputList] = await Promise.all([
-      Promise.all([workDir, reportDir, ...Object.values(outDirs)].map((d) => mkdir(d, { recursive: true }))),
-      Promise.all(
+    // a few milliseconds per node are the whole overhead budget: blocking calls for the
+    // tiny steps (this is a worker thread), concurrent reads for the inputs
+    for (const d of [workDir, reportDir, ...Object.values(outDirs)]) mkdirSync(d, { recursive: true });
+    const inputList = await Promise.all(
         Object.entries(task.inputs).map(async ([port, inp]): Promise<{ port: string; handle?: InputHandle; missing?: NodeFailure }> => {
           if (inp.origin === 'file') return { port, handle: await fileInput(inp.path, inp.source) };
           const entry = await store.readEntry(inp.key);
           if (!entry) {
             return { port, missing: { kind: 'corrupt-input', message: `input ${inp.name}.${inp.port}: its cache entry is missing or unreadable`, producerKey: inp.key } };
           }
-          return { port, handle: cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, workDir) };
+          return { port, handle: cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, workDir, true) };
         }),
-      ),
-    ]);
+    );
     const inputs: Record<string, InputHandle> = {};
     for (const { port, handle, missing } of inputList) {
       if (missing) return fail(missing, logTail);
@@ -117,7 +117,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
   } catch (e) {
     return fail(classify(e, task, signal), logTail);
   } finally {
-    if (staging) await removeQuietly(staging);
+    if (staging) rmSync(staging, { recursive: true, force: true });
   }
 }
 
