@@ -193,38 +193,37 @@ export class CacheStore {
   }
 
   private putFileSync(file: string): ObjectRef {
-    // one descriptor for hashing and syncing
+    // one descriptor for hashing and syncing, closed exactly once (a second close
+    // could hit a descriptor number the thread has reused meanwhile)
     const fd = openSync(file, 'r');
     let ref: ObjectRef;
-    let target: string;
+    let stored = false;
     try {
       ref = digestFdSync(fd);
-      target = this.objectPath(ref.digest);
       let existing: number | undefined;
       try {
-        existing = statSync(target).size;
+        existing = statSync(this.objectPath(ref.digest)).size;
       } catch {
         /* absent: store it */
       }
-      if (existing === ref.size) {
-        closeSync(fd);
-        try {
-          unlinkSync(file);
-        } catch {
-          /* already gone */
-        }
-        return ref;
+      if (existing === ref.size) stored = true;
+      else {
+        // a wrong-sized object under this digest is corrupt: replace it
+        if (existing !== undefined) this.quarantineSync(ref.digest);
+        fsyncSync(fd);
       }
-      // a wrong-sized object under this digest is corrupt: replace it
-      if (existing !== undefined) this.quarantineSync(ref.digest);
-      fsyncSync(fd);
     } finally {
-      try {
-        closeSync(fd);
-      } catch {
-        /* closed above */
-      }
+      closeSync(fd);
     }
+    if (stored) {
+      try {
+        unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
+      return ref;
+    }
+    const target = this.objectPath(ref.digest);
     chmodSync(file, 0o444);
     const shardDir = path.dirname(target);
     if (!this.shards.has(shardDir)) {
