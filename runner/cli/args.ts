@@ -1,13 +1,14 @@
 // Parsing of the flags shared by several commands: --set, --sweep, --cache-dir.
 
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from './exit.js';
 
 /** A flag value as YAML would read it: `0.8` is a number, `true` a boolean, `abc` a string. */
 export function parseScalar(raw: string): unknown {
   try {
-    return parseYaml(raw);
+    // required here, not imported: most runs pass no flags and never need the YAML parser
+    return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(raw);
   } catch {
     return raw;
   }

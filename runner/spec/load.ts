@@ -3,7 +3,17 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node as YamlNode } from 'yaml';
+
+// the yaml library (~40 ms to load) is needed only when a spec's text is new: a rerun
+// takes the parsed value from the memo (memo.ts), so it is required on first use
+type YamlLib = typeof import('yaml');
+let yamlLib: YamlLib | undefined;
+function yaml(): YamlLib {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib;
+  return yamlLib;
+}
 import type { Diagnostic } from './diagnostics.js';
 import type { SpecMemo } from './memo.js';
 
@@ -96,6 +106,7 @@ type Parsed = { value: unknown; at: SpecSource['at'] } | { diagnostics: Diagnost
 /** YAML text -> value, with a locator for diagnostics; every YAML-level problem as a diagnostic. */
 function parseText(text: string, file: string): Parsed {
   const at1 = (message: string): Parsed => ({ diagnostics: [{ file, line: 1, col: 1, message }] });
+  const { LineCounter, parseDocument, visit, isAlias, isMap, isSeq, isScalar } = yaml();
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -160,6 +171,7 @@ function yamlMessage(code: string, message: string): string {
 
 /** The YAML node at `path`: its key node (`key`) or value node; falls back to the nearest parent. */
 function locate(doc: Document.Parsed, p: SpecPath, where: 'key' | 'value'): YamlNode | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   let cur: unknown = doc.contents;
   let best: YamlNode | undefined = (doc.contents as YamlNode | null) ?? undefined;
   for (let i = 0; i < p.length; i++) {
