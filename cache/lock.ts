@@ -4,7 +4,7 @@
 // moved for STALE_MS (another host, e.g. a cluster node), is stale and is taken over.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,8 +65,14 @@ export async function isStale(file: string): Promise<boolean> {
 }
 
 /** Try once to take the lock; undefined when someone else holds it. */
+const lockDirs = new Set<string>();
+
 export async function tryLock(file: string): Promise<HeldLock | undefined> {
-  await mkdir(path.dirname(file), { recursive: true });
+  const dir = path.dirname(file);
+  if (!lockDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    lockDirs.add(dir);
+  }
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     if (await createWithOwner(file, owner)) {
@@ -87,17 +93,27 @@ export async function tryLock(file: string): Promise<HeldLock | undefined> {
  * with its pid that `cleanupDeadProcesses` removes.
  */
 async function createWithOwner(file: string, owner: LockOwner): Promise<boolean> {
+  // blocking calls: five tiny operations per node on the scheduler's thread cost
+  // microseconds this way, a millisecond through the thread pool
   const tmp = `${file}.${process.pid}.${owner.token}.tmp`;
   try {
-    const fh = await open(tmp, 'wx');
+    let fd: number;
     try {
-      await fh.writeFile(JSON.stringify(owner));
+      fd = openSync(tmp, 'wx');
+    } catch (e) {
+      // the lock folder went away since we made it (a cache emptied by hand)
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(path.dirname(file), { recursive: true });
+      fd = openSync(tmp, 'wx');
+    }
+    try {
+      writeSync(fd, JSON.stringify(owner));
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     faultPoint('lock:owner-written');
     try {
-      await link(tmp, file);
+      linkSync(tmp, file);
     } catch (e) {
       if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
       await createInPlace(file, owner);
@@ -107,7 +123,11 @@ async function createWithOwner(file: string, owner: LockOwner): Promise<boolean>
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
   }
 }
 

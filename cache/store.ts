@@ -13,7 +13,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { chmodSync, closeSync, constants as fsConstants, copyFileSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { digestFdSync, digestFile, sha256 } from './hash.js';
@@ -143,6 +143,11 @@ export class CacheStore {
       }
     }
     return { hit: true, entry };
+  }
+
+  /** Whether an entry file exists for the key (not whether it is whole: see lookup). */
+  hasEntrySync(key: string): boolean {
+    return existsSync(this.entryPath(key));
   }
 
   /** Parse an entry without checking its objects (for readers that verify objects as they read them). */

@@ -205,8 +205,9 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
       notify();
       return;
     }
-    // another run may have finished this key while we waited for the lock
-    if (!forced.has(run.node.key)) {
+    // another run may have finished this key while we waited for the lock (a cheap
+    // existence check first: usually nobody has, and a full lookup reads the entry)
+    if (!forced.has(run.node.key) && store.hasEntrySync(run.node.key)) {
       const r = await usableHit(run.node);
       if (r.hit) {
         await lock.release();
