@@ -30,8 +30,9 @@ export async function writeReports(input: ReportsInput): Promise<void> {
     cached: status.get(n.key) === 'cached',
   }));
   // a rerun that took everything from the cache, over results the report already
-  // shows, leaves the report alone (it describes the run that produced them)
-  const reportKey = digestJson({ nodes: summary.nodes.map((n) => [n.name, n.key, n.status]), params: plan.pipelineParams, dirs: materialized.map((m) => m.dir) });
+  // shows, leaves the report alone: it keeps describing the run that produced those
+  // results (what ran, how long it took), and a no-op rerun costs no report rebuild
+  const reportKey = digestJson({ nodes: summary.nodes.map((n) => [n.name, n.key]), params: plan.pipelineParams, dirs: materialized.map((m) => m.dir) });
   const reportStatePath = path.join(outDir, RUN_REPORT_STATE);
   const noOp = summary.nodes.every((n) => n.status === 'cached') && (await readState(reportStatePath)).key === reportKey && (await exists(path.join(outDir, 'report.html')));
   const { writeRunReport } = await import('../report/run-report.js');
