@@ -2,7 +2,7 @@
 // keys or stores is addressed by these, so they must be stable across machines.
 
 import { createHash } from 'node:crypto';
-import { fstatSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -67,6 +67,16 @@ export async function digestHandle(fh: FileHandle): Promise<{ digest: string; si
     total += bytesRead;
   }
   return { digest: hash.digest('hex'), size: total };
+}
+
+/** SHA-256 and size of a file with blocking reads: for small files, where an async read costs more than it saves. */
+export function digestFileSync(file: string): { digest: string; size: number } {
+  const fd = openSync(file, 'r');
+  try {
+    return digestFdSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** SHA-256 and size of an open file descriptor, read from its start, blocking. */

@@ -5,9 +5,10 @@
 // input's name holding a path.
 
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { digestFile } from '../cache/hash.js';
+import { digestFile, digestFileSync } from '../cache/hash.js';
 import { CommandExitError, defineNode, MissingOutputError, type InputHandle, type NodeContext } from '../runner/node-api.js';
 
 interface CommandParams {
@@ -107,10 +108,15 @@ async function inputPath(input: InputHandle): Promise<string> {
   return input.origin === 'file' && input.filePath ? input.filePath : input.dir();
 }
 
+/** Small outs are checked with blocking reads: a cached rerun checks every command's outs. */
+const SMALL_OUT = 1 << 20;
+
 async function hasDigest(file: string, digest: string | undefined): Promise<boolean> {
   if (!digest) return false;
   try {
-    return (await digestFile(file)).digest === digest;
+    const st = statSync(file);
+    const actual = st.size <= SMALL_OUT ? digestFileSync(file) : await digestFile(file);
+    return actual.digest === digest;
   } catch {
     return false;
   }
