@@ -4,10 +4,11 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { codeDigest } from '../cache/code-digest.js';
 import { BUILTIN_NODE_MODULES } from '../nodes/index.js';
 import type { NodeDefinition } from './node-api.js';
+import { codeModule } from './package-paths.js';
 
 export interface LoadedNodeType {
   def: NodeDefinition;
@@ -19,10 +20,6 @@ export interface LoadedNodeType {
 
 export type NodeTypeResult = { ok: true; nodeType: LoadedNodeType } | { ok: false; message: string };
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// compiled: dist/runner -> dist/nodes; under tsx: runner -> nodes
-const nodesDir = path.join(here, '..', 'nodes');
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const cache = new Map<string, Promise<NodeTypeResult>>();
 
 export function builtinTypeNames(): string[] {
@@ -31,7 +28,7 @@ export function builtinTypeNames(): string[] {
 
 export function builtinModulePath(type: string): string | undefined {
   const rel = BUILTIN_NODE_MODULES[type];
-  return rel ? path.join(nodesDir, rel.replace(/\.js$/, ext)) : undefined;
+  return rel ? codeModule(`nodes/${rel.replace(/^\.\//, '').replace(/\.js$/, '')}`) : undefined;
 }
 
 export function isModuleReference(type: string): boolean {

@@ -1,15 +1,15 @@
 // softlab's own version, recorded in cache entries and run summaries.
 
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from './package-paths.js';
 
 function readVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'softlab' && pkg.version) return pkg.version;
-    } catch {
-      /* try the next location (compiled code sits one level deeper) */
-    }
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
+    if (pkg.version) return pkg.version;
+  } catch {
+    /* unreadable: fall through */
   }
   return '0.0.0';
 }

@@ -2,9 +2,10 @@
 // params schema to standalone validator code in dist/validators.js, so that a
 // run does not pay for loading and running ajv's compiler (see spec/validators.ts).
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PRECOMPILED_VALIDATORS } from '../package-paths.js';
 import { builtinTypeNames, loadNodeType } from '../registry.js';
 import { paramsSchemaOf } from '../spec/params.js';
 import { specSchema } from '../spec/schema.js';
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
   }
   // standalone ESM code still calls require() for ajv's runtime helpers
   const code = `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${standaloneCode(ajv, refs)}\n`;
-  const out = fileURLToPath(new URL('../../validators.js', import.meta.url));
+  const out = PRECOMPILED_VALIDATORS;
+  mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, code);
   process.stdout.write(`precompiled ${Object.keys(refs).length} schemas to ${out}\n`);
 }

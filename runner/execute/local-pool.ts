@@ -2,10 +2,13 @@
 // time. Created on first use, so a fully cached run never starts a thread.
 
 import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina as PiscinaPool } from 'piscina';
 import { CacheStore } from '../../cache/store.js';
 import type { NodeFailure } from '../events.js';
+import { CODE_ROOT, codeModule, FROM_SOURCES } from '../package-paths.js';
 import type { Execution, Executor, SubmitOptions } from './executor.js';
 import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from './task.js';
 
@@ -13,7 +16,7 @@ import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from '
 export const CANCEL_GRACE_MS = 3_000;
 
 // from TypeScript sources (tests) the worker needs a bootstrap that registers tsx
-const workerFile = new URL(import.meta.url.endsWith('.ts') ? './pool-worker-dev.mjs' : './pool-worker.js', import.meta.url).href;
+const workerFile = pathToFileURL(FROM_SOURCES ? path.join(CODE_ROOT, 'runner', 'execute', 'pool-worker-dev.mjs') : codeModule('runner/execute/pool-worker')).href;
 
 export class LocalPoolExecutor implements Executor {
   readonly name = 'local';

@@ -7,9 +7,10 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { digestJson } from '../../cache/hash.js';
+import { FROM_SOURCES, PRECOMPILED_VALIDATORS } from '../package-paths.js';
 
 export interface Validator {
   (data: unknown): boolean;
@@ -31,8 +32,8 @@ export function schemaId(schema: object): string {
 /** Load the build's precompiled validators, if this is a build that has them. */
 export async function loadPrecompiledValidators(): Promise<void> {
   if (precompiled) return;
-  const file = fileURLToPath(new URL('../../validators.js', import.meta.url));
-  precompiled = existsSync(file) && !import.meta.url.endsWith('.ts') ? ((await import(pathToFileURL(file).href)) as Record<string, Validator>) : {};
+  const file = PRECOMPILED_VALIDATORS;
+  precompiled = !FROM_SOURCES && existsSync(file) ? ((await import(pathToFileURL(file).href)) as Record<string, Validator>) : {};
 }
 
 export function validatorFor(schema: object): Validator {

@@ -4,13 +4,14 @@
 // (tests) it is `node --import tsx runner/cli/main.ts`.
 
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { codeModule, FROM_SOURCES } from '../../package-paths.js';
 
-const fromSources = import.meta.url.endsWith('.ts');
+const fromSources = FROM_SOURCES;
 
-/** The CLI entry next to this module (not process.argv[1]: a test runner may be the main script). */
+/** The CLI entry of the running code tree (not process.argv[1]: a test runner may be the main script). */
 export function cliMainPath(): string {
-  return fileURLToPath(new URL(`../../cli/main.${fromSources ? 'ts' : 'js'}`, import.meta.url));
+  return codeModule('runner/cli/main');
 }
 
 /**
