@@ -12,16 +12,19 @@
 // that points at something incomplete.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { digestFdSync, digestFile, sha256 } from './hash.js';
+import { digestFdSync, digestFile, digestHandle, sha256 } from './hash.js';
 import { isNoSpace, removeQuietly, writeFileAtomicSync } from './fs-atomic.js';
 import { faultPoint } from './faults.js';
 import { pidAlive, removeDeadLocks } from './lock.js';
 
 export const ENTRY_FORMAT = 2;
+
+/** Files up to this size are hashed with blocking reads when committed (~1 ms of hashing). */
+const BLOCKING_HASH_LIMIT = 1 << 20;
 
 export interface ObjectRef {
   digest: string;
@@ -101,10 +104,10 @@ export class CacheStore {
     return path.join(this.root, 'tmp');
   }
 
-  /** A fresh staging folder owned by this process. */
-  async makeStagingDir(label: string): Promise<string> {
+  /** A fresh staging folder owned by this process (blocking: called where nodes run). */
+  makeStagingDirSync(label: string): string {
     const dir = path.join(this.tmpRoot, `${os.hostname()}-${process.pid}-${label}-${randomBytes(4).toString('hex')}`);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     return dir;
   }
 
@@ -169,12 +172,16 @@ export class CacheStore {
     ports: Record<string, { kind: string; dir: string }>,
   ): Promise<CacheEntry> {
     try {
-      // blocking calls on purpose: commit runs where a node ran (a worker thread or a
-      // job process), and a small node's commit is a dozen tiny file operations
+      // blocking calls for small files on purpose: a small node's commit is a dozen tiny
+      // file operations, each a thread-pool round trip otherwise; big files are hashed
+      // without blocking, since a commit may run on the scheduler's thread (inline nodes)
       const outputs: Record<string, PortEntry> = {};
       for (const [port, { kind, dir }] of Object.entries(ports)) {
         const files: Record<string, ObjectRef> = {};
-        for (const rel of listFilesSync(dir)) files[rel] = this.putFileSync(path.join(dir, ...rel.split('/')));
+        for (const rel of listFilesSync(dir)) {
+          const file = path.join(dir, ...rel.split('/'));
+          files[rel] = statSync(file).size > BLOCKING_HASH_LIMIT ? await this.putFileAsync(file) : this.putFileSync(file);
+        }
         outputs[port] = { kind, files };
       }
       const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
@@ -202,24 +209,47 @@ export class CacheStore {
     // could hit a descriptor number the thread has reused meanwhile)
     const fd = openSync(file, 'r');
     let ref: ObjectRef;
-    let stored = false;
+    let stored: boolean;
     try {
       ref = digestFdSync(fd);
-      let existing: number | undefined;
-      try {
-        existing = statSync(this.objectPath(ref.digest)).size;
-      } catch {
-        /* absent: store it */
-      }
-      if (existing === ref.size) stored = true;
-      else {
-        // a wrong-sized object under this digest is corrupt: replace it
-        if (existing !== undefined) this.quarantineSync(ref.digest);
-        fsyncSync(fd);
-      }
+      stored = this.hasIntactObjectSync(ref);
+      if (!stored) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    return this.placeObjectSync(file, ref, stored);
+  }
+
+  /** putFileSync for big files: hashed and synced without blocking the thread (commits on the scheduler's thread). */
+  private async putFileAsync(file: string): Promise<ObjectRef> {
+    const fh = await open(file, 'r');
+    let ref: ObjectRef;
+    let stored: boolean;
+    try {
+      ref = await digestHandle(fh);
+      stored = this.hasIntactObjectSync(ref);
+      if (!stored) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return this.placeObjectSync(file, ref, stored);
+  }
+
+  /** Whether an object of the right size already holds this content; a wrong-sized one is corrupt and is quarantined. */
+  private hasIntactObjectSync(ref: ObjectRef): boolean {
+    let existing: number | undefined;
+    try {
+      existing = statSync(this.objectPath(ref.digest)).size;
+    } catch {
+      /* absent: store it */
+    }
+    if (existing === ref.size) return true;
+    if (existing !== undefined) this.quarantineSync(ref.digest);
+    return false;
+  }
+
+  /** Move a hashed, synced staging file into objects/ (or drop it when the object is there already). */
+  private placeObjectSync(file: string, ref: ObjectRef, stored: boolean): ObjectRef {
     if (stored) {
       try {
         unlinkSync(file);
@@ -301,14 +331,14 @@ export class CacheStore {
 
   /**
    * Copy (reflink where the file system can) an entry's port files into `dest`,
-   * verifying each object. Used to materialise results for people, who may edit
-   * them without touching the cache.
+   * verifying each object (`verify` false: the caller committed them moments ago).
+   * Used to materialise results for people, who may edit them without touching the cache.
    */
-  async copyPortTo(entry: CacheEntry, port: string, dest: string): Promise<void> {
+  async copyPortTo(entry: CacheEntry, port: string, dest: string, verify = true): Promise<void> {
     const pe = entry.outputs[port];
     if (!pe) return;
     for (const [rel, ref] of Object.entries(pe.files)) {
-      const src = await this.verifiedObject(ref, `${entry.name}.${port}/${rel}`);
+      const src = verify ? await this.verifiedObject(ref, `${entry.name}.${port}/${rel}`) : this.objectPath(ref.digest);
       const to = path.join(dest, ...rel.split('/'));
       await mkdir(path.dirname(to), { recursive: true });
       await rm(to, { force: true });

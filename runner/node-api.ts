@@ -59,6 +59,13 @@ export interface NodeResources {
    * table) do not wait minutes behind long ones that gain little by starting earlier.
    */
   cost?: number;
+  /**
+   * Run on the scheduler's own thread rather than in a pool worker. For built-in
+   * nodes whose work happens in a child process (`command`): handing a node to a
+   * worker and its result back costs ~1.5 ms, more than such a node's own
+   * bookkeeping, and a pipeline of commands then starts no worker at all.
+   */
+  inline?: boolean;
 }
 
 /** A read-only view of one input: an upstream port's files, or a file/folder the spec names. */

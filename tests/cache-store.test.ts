@@ -12,7 +12,7 @@ import { verifyCache } from '../runner/commands/verify.js';
 import { ROOT, tempDir } from './helpers/specs.js';
 
 async function commitOne(store: CacheStore, key: string, files: Record<string, string>) {
-  const staging = await store.makeStagingDir('t');
+  const staging = store.makeStagingDirSync('t');
   const dir = path.join(staging, 'out');
   mkdirSync(dir, { recursive: true });
   for (const [rel, text] of Object.entries(files)) {

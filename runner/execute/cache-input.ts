@@ -19,9 +19,12 @@ export class CorruptInputError extends Error {
 
 const verified = new Set<string>();
 
+/** Objects up to this size are verified with blocking reads where blocking is allowed. */
+const BLOCKING_VERIFY_LIMIT = 1 << 20;
+
 /**
- * `blocking`: verify objects with blocking reads (in worker threads and job
- * processes, where it saves thread-pool round trips; never on the main thread).
+ * `blocking`: verify small objects with blocking reads (where a node runs: it
+ * saves thread-pool round trips).
  */
 export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, kind: ArtifactKind, source: string, workDir: string, blocking = false): InputHandle {
   const pe = entry.outputs[port];
@@ -30,7 +33,8 @@ export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, k
   const verify = async (ref: ObjectRef, what: string): Promise<string> => {
     if (verified.has(ref.digest)) return store.objectPath(ref.digest);
     try {
-      const p = blocking ? store.verifiedObjectSync(ref, what) : await store.verifiedObject(ref, what);
+      // big objects never block: a node may run on the scheduler's thread (resources.inline)
+      const p = blocking && ref.size <= BLOCKING_VERIFY_LIMIT ? store.verifiedObjectSync(ref, what) : await store.verifiedObject(ref, what);
       verified.add(ref.digest);
       return p;
     } catch (e) {

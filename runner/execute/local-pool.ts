@@ -1,6 +1,7 @@
 // The local executor: a piscina pool of worker threads, one node per worker at a
 // time. Created on first use, so a fully cached run never starts a thread.
 
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,6 +24,8 @@ export class LocalPoolExecutor implements Executor {
   readonly capabilities;
   private pool: PiscinaPool | undefined;
   private poolPromise: Promise<PiscinaPool> | undefined;
+  /** staging folders being removed in the background (workers leave them to us) */
+  private readonly removals = new Set<Promise<void>>();
 
   constructor(private readonly jobs: number) {
     this.capabilities = { sharesCacheFilesystem: true, slots: jobs };
@@ -45,6 +48,59 @@ export class LocalPoolExecutor implements Executor {
   }
 
   submit(task: NodeTask, opts: SubmitOptions): Execution {
+    return task.inline ? this.submitInline(task, opts) : this.submitToWorker(task, opts);
+  }
+
+  /**
+   * Run the node on this thread (`resources.inline`). A cancel aborts its signal;
+   * a forced cancel, or a node still running CANCEL_GRACE_MS after a cancel, is
+   * given up on: its result is reported at once (the run is ending).
+   */
+  private submitInline(task: NodeTask, opts: SubmitOptions): Execution {
+    const soft = new AbortController();
+    let giveUp!: (r: TaskResult) => void;
+    const givenUp = new Promise<TaskResult>((resolve) => (giveUp = resolve));
+    let timedOut = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const cancelled = (): TaskResult => ({ ok: false, failure: timedOut ? timeoutFailure(opts.timeoutMs!) : { kind: 'cancelled', message: 'cancelled' }, logTail: [] });
+    const softCancel = (): void => {
+      if (soft.signal.aborted) return;
+      soft.abort();
+      graceTimer = setTimeout(() => giveUp(cancelled()), CANCEL_GRACE_MS);
+      graceTimer.unref();
+    };
+    const timeout = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          softCancel();
+        }, opts.timeoutMs)
+      : undefined;
+    const result = (async (): Promise<TaskResult & { executor: string }> => {
+      try {
+        const { runTask } = await import('./run-task.js');
+        const running = runTask(task, (m) => opts.onMessage(m), soft.signal, { leaveStaging: true }).then((r) => {
+          if (r.staging) this.removeInBackground(r.staging);
+          delete r.staging;
+          return r;
+        });
+        const r = await Promise.race([running, givenUp]);
+        if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
+        return { ...r, executor: this.name };
+      } finally {
+        if (timeout) clearTimeout(timeout);
+        if (graceTimer) clearTimeout(graceTimer);
+      }
+    })();
+    return {
+      result,
+      cancel(force) {
+        softCancel();
+        if (force) giveUp(cancelled());
+      },
+    };
+  }
+
+  private submitToWorker(task: NodeTask, opts: SubmitOptions): Execution {
     const channel = new MessageChannel();
     const hard = new AbortController();
     let cancelled = false;
@@ -69,6 +125,8 @@ export class LocalPoolExecutor implements Executor {
       try {
         const pool = await this.getPool();
         const r = (await pool.run({ task, port: channel.port2 }, { transferList: [channel.port2] as never, signal: hard.signal })) as TaskResult;
+        if (r.staging) this.removeInBackground(r.staging);
+        delete r.staging;
         if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
         return { ...r, executor: this.name };
       } catch (e) {
@@ -90,7 +148,16 @@ export class LocalPoolExecutor implements Executor {
     };
   }
 
+  /** Remove a finished task's staging folder while its worker takes the next node. */
+  private removeInBackground(dir: string): void {
+    const p: Promise<void> = rm(dir, { recursive: true, force: true })
+      .catch(() => undefined)
+      .finally(() => this.removals.delete(p));
+    this.removals.add(p);
+  }
+
   async close(): Promise<void> {
+    await Promise.all(this.removals);
     const pool = this.pool;
     this.pool = undefined;
     this.poolPromise = undefined;

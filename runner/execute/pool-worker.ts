@@ -12,7 +12,7 @@ export default async function runInWorker({ task, port }: { task: NodeTask; port
     if (m?.type === 'cancel') controller.abort();
   });
   try {
-    return await runTask(task, (m) => port.postMessage(m), controller.signal);
+    return await runTask(task, (m) => port.postMessage(m), controller.signal, { leaveStaging: true });
   } finally {
     port.close();
   }

@@ -3,8 +3,7 @@
 // wrote with the store's atomic protocol. Returns a typed result; never throws
 // for a node's own failure.
 
-import { mkdirSync, rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CacheError, CacheStore, REPORT_PORT } from '../../cache/store.js';
@@ -20,7 +19,25 @@ import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from '
 const LOG_TAIL = 40;
 const PROGRESS_EVERY_MS = 100;
 
-export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal): Promise<TaskResult> {
+export interface RunTaskOptions {
+  /**
+   * Leave the staging folder in place and name it in the result, for the caller
+   * to remove off the node's critical path (the local pool does, on the main
+   * thread, while the worker takes its next node). Otherwise it is removed here.
+   */
+  leaveStaging?: boolean;
+}
+
+export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal, options: RunTaskOptions = {}): Promise<TaskResult> {
+  const result = await runStaged(task, send, signal);
+  if (result.staging && !options.leaveStaging) {
+    rmSync(result.staging, { recursive: true, force: true });
+    delete result.staging;
+  }
+  return result;
+}
+
+async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal): Promise<TaskResult> {
   const store = new CacheStore(task.cacheDir);
   const logTail: string[] = [];
   const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
@@ -32,7 +49,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
   const started = Date.now();
   let staging: string | undefined;
   try {
-    staging = await store.makeStagingDir(stagingLabel(task));
+    staging = store.makeStagingDirSync(stagingLabel(task));
     const mod = (await import(pathToFileURL(task.modulePath).href)) as { default: NodeDefinition };
     const def = mod.default;
     const workDir = path.join(staging, 'work');
@@ -44,7 +61,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
     const inputList = await Promise.all(
         Object.entries(task.inputs).map(async ([port, inp]): Promise<{ port: string; handle?: InputHandle; missing?: NodeFailure }> => {
           if (inp.origin === 'file') return { port, handle: await fileInput(inp.path, inp.source) };
-          const entry = await store.readEntry(inp.key);
+          const entry = task.inputEntries?.[inp.key] ?? (await store.readEntry(inp.key));
           if (!entry) {
             return { port, missing: { kind: 'corrupt-input', message: `input ${inp.name}.${inp.port}: its cache entry is missing or unreadable`, producerKey: inp.key } };
           }
@@ -53,7 +70,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
     );
     const inputs: Record<string, InputHandle> = {};
     for (const { port, handle, missing } of inputList) {
-      if (missing) return fail(missing, logTail);
+      if (missing) return { ...fail(missing, logTail), staging };
       inputs[port] = handle!;
     }
     const outputs: NodeContext['outputs'] = Object.fromEntries(Object.entries(outDirs).map(([port, d]) => [port, folderOutput(d)]));
@@ -82,7 +99,8 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
       },
       async summary(value) {
         summary = value;
-        await report.writeJson('summary.json', value);
+        // blocking: one small file, the same bytes as report.writeJson
+        writeFileSync(path.join(reportDir, 'summary.json'), JSON.stringify(value, null, 1) + '\n');
       },
       annotate(k, v) {
         info[k] = v;
@@ -94,7 +112,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
     faultPoint('task:ran');
 
     for (const port of Object.keys(task.outputs)) {
-      if (port !== 'outs' && (await readdir(outDirs[port])).length === 0) {
+      if (port !== 'outs' && readdirSync(outDirs[port]).length === 0) {
         throw new MissingOutputError(`node wrote nothing to its output "${port}"`);
       }
     }
@@ -113,11 +131,9 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
       },
       ports,
     );
-    return { ok: true, entry };
+    return { ok: true, entry, staging };
   } catch (e) {
-    return fail(classify(e, task, signal), logTail);
-  } finally {
-    if (staging) rmSync(staging, { recursive: true, force: true });
+    return { ...fail(classify(e, task, signal), logTail), staging };
   }
 }
 

@@ -21,6 +21,14 @@ export interface NodeTask {
   inputs: Record<string, TaskInput>;
   outputs: Record<string, { kind: string }>;
   softlabVersion: string;
+  /** run on the caller's thread (the node's `resources.inline`) where the executor can */
+  inline?: boolean;
+  /**
+   * The cache entries of the producers of node inputs, by key, as the scheduler
+   * holds them: the node need not read and re-check them from disk. A producer
+   * missing here is read from the cache.
+   */
+  inputEntries?: Record<string, CacheEntry>;
 }
 
 /** Messages a running node sends back while it works. */
@@ -28,7 +36,10 @@ export type TaskMessage =
   | { type: 'progress'; done: number; total: number; label?: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
-export type TaskResult = { ok: true; entry: CacheEntry } | { ok: false; failure: NodeFailure; logTail: string[] };
+export type TaskResult = ({ ok: true; entry: CacheEntry } | { ok: false; failure: NodeFailure; logTail: string[] }) & {
+  /** the task's staging folder, when the runner asked to remove it itself (runTask's `leaveStaging`) */
+  staging?: string;
+};
 
 /** How a task's staging folder under the cache's tmp/ is labelled (the pool removes it if the worker dies). */
 export function stagingLabel(task: Pick<NodeTask, 'key'>): string {

@@ -66,59 +66,114 @@ export function hitVerifier(plan: Plan, store: CacheStore, outDir: string): (nod
 }
 
 /**
- * Copy each finished node's report (and published ports) out of the cache. A
- * node whose objects turn out corrupt here is left out with a warning (its
- * folder is not marked as holding the key, so the next run copies it again).
+ * Copies finished nodes' reports (and published ports) out of the cache while
+ * the run goes on: `add` starts a node's copy as soon as it is done, so a cold
+ * run's copying overlaps the nodes still running instead of following them all;
+ * `finish` waits for the copies and records which key each folder holds. A node
+ * whose objects turn out corrupt here is left out with a warning (its folder is
+ * not marked as holding the key, so the next run copies it again).
  */
-export async function materialize(
-  plan: Plan,
-  store: CacheStore,
-  entries: Map<string, CacheEntry>,
-  outDir: string,
-  warn: (message: string, key: string) => void = () => undefined,
-): Promise<MaterializedNode[]> {
-  const statePath = path.join(outDir, STATE_FILE);
-  const ours = new Set([STATE_FILE, ...plan.nodeNames]);
-  for (const parent of new Set([outDir, ...plan.variants.map((v) => path.dirname(nodeOutDir(plan, outDir, v.id, '_')))])) await removeDeadTempFiles(parent, ours);
-  const state = await readState(outDir);
-  const done: MaterializedNode[] = [];
-  const updates: Record<string, string | null> = {};
-  for (const v of plan.variants) {
-    for (const [name, key] of v.nodes) {
-      const entry = entries.get(key);
-      if (!entry) continue;
-      const dir = nodeOutDir(plan, outDir, v.id, name);
-      const rel = path.relative(outDir, dir);
-      const node = plan.byKey.get(key)!;
-      if (state[rel] === key) {
-        done.push({ variant: v.id, name, type: node.type, key, dir });
-        continue;
+export class Materializer {
+  private readonly ready: Promise<Record<string, string>>;
+  private readonly copies = new Map<string, { entry: CacheEntry; done: Promise<void> }>();
+  /** folder (relative to outDir) -> key it now holds, or null: copy failed */
+  private readonly updates: Record<string, string | null> = {};
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly store: CacheStore,
+    private readonly outDir: string,
+    private readonly warn: (message: string, key: string) => void = () => undefined,
+  ) {
+    this.ready = (async () => {
+      await mkdir(outDir, { recursive: true });
+      const ours = new Set([STATE_FILE, ...plan.nodeNames]);
+      for (const parent of new Set([outDir, ...plan.variants.map((v) => path.dirname(nodeOutDir(plan, outDir, v.id, '_')))])) await removeDeadTempFiles(parent, ours);
+      return readState(outDir);
+    })();
+    this.ready.catch(() => undefined); // reported by finish()
+  }
+
+  /**
+   * A node is done: copy its results now. `fresh`: this process has just
+   * committed the entry (its objects were hashed moments ago), so they are not
+   * read twice to verify them.
+   */
+  add(key: string, entry: CacheEntry, fresh = false): void {
+    const prev = this.copies.get(key);
+    if (prev?.entry === entry) return;
+    // a key done again (recomputed after a corrupt object) is copied after its earlier copy
+    const done = (prev?.done ?? Promise.resolve()).then(() => this.copy(key, entry, fresh));
+    done.catch(() => undefined); // reported by finish()
+    this.copies.set(key, { entry, done });
+  }
+
+  /** Copy whatever of `entries` was not added yet, wait for every copy, and record the folders' keys. */
+  async finish(entries: Map<string, CacheEntry>): Promise<MaterializedNode[]> {
+    for (const [key, entry] of entries) this.add(key, entry);
+    const state = await this.ready;
+    for (const c of this.copies.values()) await c.done;
+    const out: MaterializedNode[] = [];
+    for (const v of this.plan.variants) {
+      for (const [name, key] of v.nodes) {
+        if (!entries.has(key)) continue;
+        const dir = nodeOutDir(this.plan, this.outDir, v.id, name);
+        const rel = path.relative(this.outDir, dir);
+        const held = rel in this.updates ? this.updates[rel] : state[rel];
+        if (held === key) out.push({ variant: v.id, name, type: this.plan.byKey.get(key)!.type, key, dir });
       }
+    }
+    if (Object.keys(this.updates).length) {
+      // another run may have written the state meanwhile (two runs into one folder): apply our changes to its latest version
+      const latest = { ...(await readState(this.outDir)) };
+      for (const [rel, key] of Object.entries(this.updates)) {
+        if (key === null) delete latest[rel];
+        else latest[rel] = key;
+      }
+      await writeFileAtomic(path.join(this.outDir, STATE_FILE), JSON.stringify(latest, null, 1), this.outDir);
+    }
+    return out;
+  }
+
+  private places: Map<string, { variant: string; name: string }[]> | undefined;
+
+  /** Where a key's results go: every (variant, node name) that has it (identical nodes share a key). */
+  private placesOf(key: string): { variant: string; name: string }[] {
+    if (!this.places) {
+      this.places = new Map();
+      for (const v of this.plan.variants) {
+        for (const [name, k] of v.nodes) {
+          let list = this.places.get(k);
+          if (!list) this.places.set(k, (list = []));
+          list.push({ variant: v.id, name });
+        }
+      }
+    }
+    return this.places.get(key) ?? [];
+  }
+
+  private async copy(key: string, entry: CacheEntry, fresh: boolean): Promise<void> {
+    const state = await this.ready;
+    const node = this.plan.byKey.get(key);
+    if (!node) return;
+    for (const { variant, name } of this.placesOf(key)) {
+      const dir = nodeOutDir(this.plan, this.outDir, variant, name);
+      const rel = path.relative(this.outDir, dir);
+      if ((rel in this.updates ? this.updates[rel] : state[rel]) === key) continue;
       try {
-        await replaceDir(dir, async (fresh) => {
-          for (const port of copiedPorts(node)) await store.copyPortTo(entry, port, port === REPORT_PORT ? fresh : path.join(fresh, port));
+        await replaceDir(dir, async (fresher) => {
+          for (const port of copiedPorts(node)) await this.store.copyPortTo(entry, port, port === REPORT_PORT ? fresher : path.join(fresher, port), !fresh);
         });
       } catch (e) {
         if (!(e instanceof CacheError)) throw e;
-        warn(`could not copy the results of node "${name}": ${e.message}`, key);
-        updates[rel] = null;
+        this.warn(`could not copy the results of node "${name}": ${e.message}`, key);
+        this.updates[rel] = null;
         continue;
       }
-      done.push({ variant: v.id, name, type: node.type, key, dir });
-      updates[rel] = key;
+      this.updates[rel] = key;
       faultPoint('materialize:copied');
     }
   }
-  if (Object.keys(updates).length) {
-    // another run may have written the state meanwhile (two runs into one folder): apply our changes to its latest version
-    const latest = { ...(await readState(outDir)) };
-    for (const [rel, key] of Object.entries(updates)) {
-      if (key === null) delete latest[rel];
-      else latest[rel] = key;
-    }
-    await writeFileAtomic(statePath, JSON.stringify(latest, null, 1), outDir);
-  }
-  return done;
 }
 
 /**

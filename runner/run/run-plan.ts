@@ -9,7 +9,7 @@ import type { CacheStore } from '../../cache/store.js';
 import type { RunEvent, RunSummary } from '../events.js';
 import type { Executor } from '../execute/executor.js';
 import type { Plan } from '../plan/build.js';
-import { hitVerifier, materialize, type MaterializedNode } from './materialize.js';
+import { hitVerifier, Materializer, type MaterializedNode } from './materialize.js';
 import { writeRunRecord } from './records.js';
 import { runScheduler } from './scheduler.js';
 
@@ -33,16 +33,23 @@ export interface RunPlanResult {
 
 export async function runPlan(opts: RunPlanOptions): Promise<RunPlanResult> {
   const { plan, store, outDir, emit } = opts;
+  // results are copied out as nodes finish, not all after the last one
+  const materializer = new Materializer(plan, store, outDir, (message, key) => emit({ type: 'warning', time: Date.now(), key, message }));
   let result;
   try {
-    result = await runScheduler({ ...opts, emit: (e) => (e.type === 'run-finished' ? undefined : emit(e)), verifyHit: hitVerifier(plan, store, outDir) });
+    result = await runScheduler({
+      ...opts,
+      emit: (e) => (e.type === 'run-finished' ? undefined : emit(e)),
+      verifyHit: hitVerifier(plan, store, outDir),
+      onNodeDone: (key, entry, fresh) => materializer.add(key, entry, fresh),
+    });
   } finally {
     await Promise.all(Object.values(opts.executors).map((e) => e.close()));
   }
   const { summary } = result;
   faultPoint('run:scheduled');
   await mkdir(outDir, { recursive: true });
-  const materialized = await materialize(plan, store, result.entries, outDir, (message, key) => emit({ type: 'warning', time: Date.now(), key, message }));
+  const materialized = await materializer.finish(result.entries);
   await writeRunRecord(store.root, plan, result.selected.map((n) => n.key)).catch(() => undefined);
   faultPoint('run:recorded');
   try {

@@ -57,6 +57,11 @@ export interface SchedulerOptions {
    * the node is then recomputed, with a warning.
    */
   verifyHit?(node: PlanNode, entry: CacheEntry): Promise<string | undefined>;
+  /**
+   * A node is done and its entry usable (`fresh`: executed by this run, not
+   * taken from the cache), so its results can be copied out while the run goes on.
+   */
+  onNodeDone?(key: string, entry: CacheEntry, fresh: boolean): void;
 }
 
 export interface SchedulerResult {
@@ -158,6 +163,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
       emit({ type: 'node-cached', time: now(), key: n.key });
       const corrupt = await restoreOutputs(run, opts);
       if (corrupt) await recomputeCorrupt(run, corrupt);
+      else opts.onNodeDone?.(n.key, run.entry!, false);
     }
   }
 
@@ -216,6 +222,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
         emit({ type: 'node-cached', time: now(), key: run.node.key });
         const corrupt = await restoreOutputs(run, opts);
         if (corrupt) await recomputeCorrupt(run, corrupt);
+        else opts.onNodeDone?.(run.node.key, r.entry, false);
         notify();
         return;
       }
@@ -252,7 +259,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
     run.state = 'running';
     run.startedAt = now();
     emit({ type: 'node-started', time: run.startedAt, key: n.key, worker: executor.name });
-    const task = toTask(n, store.root, opts.plan.specDir);
+    const task = toTask(n, store.root, opts.plan.specDir, (key) => runs.get(key)?.entry);
     const exec = executor.submit(task, {
       timeoutMs: n.timeoutMs,
       onMessage(m) {
@@ -277,6 +284,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
         run.state = 'executed';
         run.finishedAt = now();
         emit({ type: 'node-finished', time: now(), key: n.key, durationMs: run.durationMs, info: r.entry.info });
+        opts.onNodeDone?.(n.key, r.entry, true);
       } else if (r.failure.kind === 'corrupt-input' && run.retries < MAX_CORRUPT_RETRIES && !aborted()) {
         // recompute the producer whose object was corrupt, then try this node again
         run.retries++;
@@ -412,7 +420,12 @@ export function upwardRanks(nodes: PlanNode[], dependents: Map<string, string[]>
   return rank;
 }
 
-function toTask(n: PlanNode, cacheDir: string, specDir: string): NodeTask {
+function toTask(n: PlanNode, cacheDir: string, specDir: string, entryOf: (key: string) => CacheEntry | undefined): NodeTask {
+  const inputEntries: Record<string, CacheEntry> = {};
+  for (const inp of Object.values(n.inputs)) {
+    const e = inp.origin === 'node' ? entryOf(inp.key) : undefined;
+    if (e) inputEntries[e.key] = e;
+  }
   return {
     key: n.key,
     name: n.name,
@@ -424,6 +437,8 @@ function toTask(n: PlanNode, cacheDir: string, specDir: string): NodeTask {
     inputs: n.inputs,
     outputs: Object.fromEntries(Object.entries(n.nodeType.def.outputs).map(([p, o]) => [p, { kind: o.kind }])),
     softlabVersion: SOFTLAB_VERSION,
+    inline: n.resources.inline === true,
+    inputEntries,
   };
 }
 
