@@ -75,6 +75,19 @@ function time(cmd: string, argv: string[], cwd: string): number {
 
 const best = (xs: number[]): number => Math.min(...xs);
 
+/**
+ * Flush and let the disk settle before a timed run. On this VM's ext4 (mounted
+ * with discard), file creation runs 10-20x slower for seconds after a large
+ * deletion, so without this a run would pay for the previous run's clean-up.
+ */
+function settle(): void {
+  spawnSync('sync');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+}
+
+/** Run folders are removed at the end, not between timed runs (see settle). */
+const leftovers: string[] = [];
+
 function ensureSnakemake(): boolean {
   if (spawnSync('snakemake', ['--version']).status === 0) return true;
   console.error('installing Debian snakemake for the comparison...');
@@ -98,17 +111,20 @@ for (const n of sizes) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `softlab-bench-${n}-`));
     mkdirSync(path.join(dir, 'out'));
     writeSoftlabSpec(dir, n);
+    settle();
     cold.push(time('node', [CLI, 'run', 'spec.yaml', '--no-tui', '--cache-dir', 'cache', '--out', 'res'], dir));
     cached.push(time('node', [CLI, 'run', 'spec.yaml', '--no-tui', '--cache-dir', 'cache', '--out', 'res'], dir));
-    // one worker: wall time per node minus the command's own cost is the scheduling overhead
+    // one job: wall time per node minus the command's own cost is the scheduling overhead
+    settle();
     coldSerial.push(time('node', [CLI, 'run', 'spec.yaml', '--no-tui', '--jobs', '1', '--cache-dir', 'cache2', '--out', 'res2'], dir));
-    rmSync(dir, { recursive: true, force: true });
+    leftovers.push(dir);
   }
   // the commands alone, run one after another by a shell (the floor any runner pays)
   const dir = mkdtempSync(path.join(os.tmpdir(), `softlab-bench-cmd-${n}-`));
   mkdirSync(path.join(dir, 'out'));
   const script = Array.from({ length: n }, (_, i) => `sh -c 'cat ${parents(i).map((p) => `out/n${p}.txt`).join(' ') || '/dev/null'} > /dev/null; echo ${i} > out/n${i}.txt'`).join('\n');
   writeFileSync(path.join(dir, 'cmds.sh'), script);
+  settle();
   const bare = median(Array.from({ length: runs }, () => time('bash', ['cmds.sh'], dir)));
   const startup = median(Array.from({ length: runs }, () => time('node', [CLI, '--version'], dir)));
   const overhead = (median(coldSerial) - startup - bare) / n;
@@ -123,7 +139,7 @@ for (const n of sizes) {
     time('snakemake', ['-c', String(jobs), '--quiet'], dir);
     smk = best(Array.from({ length: Math.max(3, Math.min(runs, 5)) }, () => time('snakemake', ['-c', '1', '-n', '--quiet'], dir)));
   }
-  rmSync(dir, { recursive: true, force: true });
+  leftovers.push(dir);
   rows.push([
     String(n),
     median(cold).toFixed(0),
@@ -135,6 +151,8 @@ for (const n of sizes) {
     mk.toFixed(0),
   ]);
 }
+
+for (const dir of leftovers) rmSync(dir, { recursive: true, force: true });
 
 const header = ['nodes', 'cold ms (median)', 'cached ms (median)', 'cached ms (best)', 'overhead ms/node', 'snakemake -n ms (best)', 'softlab/snakemake', 'make -q ms (best)'];
 console.log(`\nsoftlab runner bench on ${os.cpus().length} cores, ${runs} runs each (node ${process.version})`);

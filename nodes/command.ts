@@ -4,7 +4,6 @@
 // the spec's folder; each input reaches it as an environment variable of the
 // input's name holding a path.
 
-import { spawn } from 'node:child_process';
 import { constants as fsConstants, copyFileSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -147,7 +146,9 @@ async function sameContent(a: string, b: string): Promise<boolean> {
   }
 }
 
-function runShell(ctx: NodeContext<CommandParams>, env: NodeJS.ProcessEnv): Promise<void> {
+async function runShell(ctx: NodeContext<CommandParams>, env: NodeJS.ProcessEnv): Promise<void> {
+  // imported here: a cached rerun plans every command node but spawns nothing
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(ctx.params.shell, ['-c', ctx.params.run], { cwd: ctx.specDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const lines = (level: 'info' | 'warn') => {
