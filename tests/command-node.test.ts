@@ -82,6 +82,87 @@ nodes:
   assert.not.ok(existsSync(path.join(dir, 'never.txt')));
 });
 
+test('a command that outlives its timeout is stopped with its children (commands run on the scheduler thread)', async () => {
+  const dir = tempDir();
+  const spec = writeSpec(
+    dir,
+    `pipeline: slow
+nodes:
+  sleepy:
+    type: command
+    timeout: 0.5
+    params: { run: "sleep 30 & echo $! > child.pid; wait" }
+`,
+  );
+  const t0 = Date.now();
+  const r = await runSpec(spec, { cacheDir: path.join(dir, 'cache'), outDir: path.join(dir, 'results') });
+  const node = r.summary.nodes.find((n) => n.name === 'sleepy')!;
+  assert.is(node.failure?.kind, 'timeout');
+  assert.ok(Date.now() - t0 < 10_000, 'the run ends soon after the timeout');
+  const child = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'));
+  await new Promise((r) => setTimeout(r, 200));
+  // gone, or a zombie nobody reaps (it was orphaned; PID 1 may not reap in a container)
+  const state = (() => {
+    try {
+      return readFileSync(`/proc/${child}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+    } catch {
+      return 'gone';
+    }
+  })();
+  assert.ok(state === 'gone' || state === 'Z', `the command's background child is gone too (state ${state})`);
+});
+
+test('a big out is hashed without blocking, cached whole and restored intact', async () => {
+  const dir = tempDir();
+  const spec = writeSpec(
+    dir,
+    `pipeline: big
+nodes:
+  make:
+    type: command
+    params: { run: "head -c 3000000 /dev/urandom > big.bin", outs: [big.bin] }
+`,
+  );
+  const opts = { cacheDir: path.join(dir, 'cache'), outDir: path.join(dir, 'results') };
+  const r1 = await runSpec(spec, opts);
+  assert.is(r1.summary.status, 'ok');
+  const original = readFileSync(path.join(dir, 'big.bin'));
+  assert.is(original.length, 3_000_000);
+  rmSync(path.join(dir, 'big.bin'));
+  const r2 = await runSpec(spec, opts);
+  assert.equal(r2.summary.counts, { executed: 0, cached: 1, failed: 0, skipped: 0 });
+  assert.ok(readFileSync(path.join(dir, 'big.bin')).equals(original), 'the restored out is byte-identical');
+});
+
+test("a finished node's results are copied out while later nodes still run", async () => {
+  const dir = tempDir();
+  const results = path.join(dir, 'results');
+  // "second" waits (up to 10 s) for the first node's results folder: it only
+  // passes if results are copied out as each node finishes, not after the run
+  const spec = writeSpec(
+    dir,
+    `pipeline: early
+nodes:
+  first:
+    type: command
+    params: { run: "echo 1 > one.txt", outs: [one.txt] }
+  second:
+    type: command
+    inputs: { one: first.outs }
+    params:
+      env: { RESULTS: "${results}" }
+      run: |
+        for i in $(seq 100); do test -f "$RESULTS/first/summary.json" && break; sleep 0.1; done
+        test -f "$RESULTS/first/summary.json" && echo seen > seen.txt
+      outs: [seen.txt]
+`,
+  );
+  const r = await runSpec(spec, { cacheDir: path.join(dir, 'cache'), outDir: results });
+  assert.is(r.summary.status, 'ok', JSON.stringify(r.summary.nodes.map((n) => n.failure)));
+  assert.is(readFileSync(path.join(dir, 'seen.txt'), 'utf8'), 'seen\n');
+  assert.ok(existsSync(path.join(results, 'second', 'summary.json')));
+});
+
 test('outs must stay inside the spec folder', async () => {
   const { planText } = await import('./helpers/specs.js');
   const { messages } = await planText('pipeline: t\nnodes:\n  a:\n    type: command\n    params: { run: x, outs: [../escape.txt] }\n');
