@@ -5,6 +5,7 @@
 //   locks/<key>.lock          per-key locks (lock.ts)
 //   tmp/<host>-<pid>-<rand>/  staging folders of running nodes; removed when their process is gone
 //   runs/                     records of recent runs (for gc and status)
+//   views/ab/<key>.<port>/    folder views of a port's files, hard links to its objects (portView)
 //
 // Commit protocol: every output file is hashed, fsynced and renamed into objects/
 // first; the entry is written last, atomically. A process killed at any point
@@ -13,7 +14,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { digestFdSync, digestFile, digestHandle, sha256 } from './hash.js';
@@ -347,21 +348,83 @@ export class CacheStore {
     }
   }
 
-  /** Hard-link (or copy) an entry's port files into `dest`: a read-only folder view for tools. */
-  async linkPortTo(entry: CacheEntry, port: string, dest: string, verify: (ref: ObjectRef, what: string) => Promise<string>): Promise<void> {
-    const pe = entry.outputs[port];
-    if (!pe) return;
-    for (const [rel, ref] of Object.entries(pe.files)) {
-      const src = await verify(ref, `${entry.name}.${port}/${rel}`);
-      const to = path.join(dest, ...rel.split('/'));
-      // blocking: called where nodes run, for a handful of links per input
-      mkdirSync(path.dirname(to), { recursive: true });
-      try {
-        linkSync(src, to);
-      } catch {
-        copyFileSync(src, to, fsConstants.COPYFILE_FICLONE);
+  viewPath(key: string, port: string): string {
+    return path.join(this.root, 'views', shard(key), `${key}.${port}`);
+  }
+
+  /**
+   * A folder view of an entry's port: its files under their names, hard-linked
+   * to the objects (copied where links fail), for tools that want a folder (a
+   * command's input). Views live under views/ and are built once, then shared by
+   * every consumer: a node with two inputs would otherwise make and remove a
+   * dozen folders per run. Before a view is handed out, each object is checked
+   * with `verify` and each view file must be that object's inode; a view with a
+   * file gone or replaced is rebuilt.
+   */
+  async portView(entry: CacheEntry, port: string, verify: (ref: ObjectRef, what: string) => Promise<string>): Promise<string> {
+    const files = Object.entries(entry.outputs[port]?.files ?? {});
+    const dir = this.viewPath(entry.key, port);
+    const objects: [string, string][] = [];
+    let intact = existsSync(dir);
+    for (const [rel, ref] of files) {
+      const obj = await verify(ref, `${entry.name}.${port}/${rel}`);
+      objects.push([rel, obj]);
+      if (intact) {
+        const v = statSync(path.join(dir, ...rel.split('/')), { throwIfNoEntry: false });
+        intact = v !== undefined && v.ino === statSync(obj).ino && v.dev === statSync(obj).dev;
       }
     }
+    if (intact) return dir;
+    // blocking calls: a handful of folders and links, where nodes run
+    const fresh = path.join(this.tmpRoot, `view-${os.hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const made = new Set<string>();
+    mkdirSync(fresh, { recursive: true });
+    for (const [rel, obj] of objects) {
+      const to = path.join(fresh, ...rel.split('/'));
+      const parent = path.dirname(to);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      try {
+        linkSync(obj, to);
+      } catch {
+        copyFileSync(obj, to, fsConstants.COPYFILE_FICLONE);
+        chmodSync(to, 0o444);
+      }
+    }
+    mkdirSync(path.dirname(dir), { recursive: true });
+    // swap it in; a view already there (stale, or built meanwhile by another run) is moved aside first
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(fresh, dir);
+        return dir;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) {
+          rmSync(fresh, { recursive: true, force: true });
+          throw e;
+        }
+        const aside = `${fresh}.old${attempt}`;
+        try {
+          renameSync(dir, aside);
+        } catch {
+          /* gone meanwhile: retry */
+        }
+        rmSync(aside, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Remove the views of entries not in `keep` (gc: a view's links would keep removed objects' space in use). */
+  async removeViews(keep: Set<string>): Promise<number> {
+    let removed = 0;
+    for (const { name, file } of await listSharded(path.join(this.root, 'views'))) {
+      if (keep.has(name.slice(0, name.indexOf('.')))) continue;
+      await rm(file, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /** `verifiedObject` with blocking reads, for worker threads and job processes. */

@@ -1,11 +1,12 @@
 // The `command` node: a shell step whose deps enter the key and whose outs are
 // cached and restored, with inputs passed as environment variables.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runSpec } from './helpers/run.js';
+import { CacheStore } from '../cache/store.js';
+import { cli, runSpec } from './helpers/run.js';
 import { tempDir, writeSpec } from './helpers/specs.js';
 
 function pipeline(): string {
@@ -161,6 +162,37 @@ nodes:
   assert.is(r.summary.status, 'ok', JSON.stringify(r.summary.nodes.map((n) => n.failure)));
   assert.is(readFileSync(path.join(dir, 'seen.txt'), 'utf8'), 'seen\n');
   assert.ok(existsSync(path.join(results, 'second', 'summary.json')));
+});
+
+test("an input folder is a shared view of the producer's objects, rebuilt when a file in it goes missing, dropped by gc", async () => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'input.txt'), 'hello\n');
+  mkdirSync(path.join(dir, 'out'));
+  const spec = writeSpec(dir, pipeline());
+  const cacheDir = path.join(dir, 'cache');
+  const opts = { cacheDir, outDir: path.join(dir, 'results') };
+  const r1 = await runSpec(spec, opts);
+  assert.is(r1.summary.status, 'ok');
+  const prepKey = r1.summary.nodes.find((n) => n.name === 'prep')!.key;
+  const store = new CacheStore(cacheDir);
+  const view = store.viewPath(prepKey, 'outs');
+  const viewed = path.join(view, 'out', 'upper.txt');
+  assert.is(readFileSync(viewed, 'utf8'), 'HELLO\n');
+  // the view's file is the object itself (a hard link), not a copy
+  const entry = (await store.readEntry(prepKey))!;
+  assert.is(statSync(viewed).ino, statSync(store.objectPath(entry.outputs.outs.files['out/upper.txt'].digest)).ino);
+
+  // a consumer that deleted a file from its input folder does not break the next one
+  rmSync(viewed);
+  const r2 = await runSpec(spec, { ...opts, force: ['count'] });
+  assert.is(r2.summary.status, 'ok', JSON.stringify(r2.summary.nodes.map((n) => n.failure)));
+  assert.is(readFileSync(path.join(dir, 'count.txt'), 'utf8').trim(), '6');
+  assert.ok(existsSync(viewed), 'the view was rebuilt');
+
+  // gc removes the views of the entries it removes
+  const gc = await cli(['gc', '--keep-days', '0', '--cache-dir', cacheDir]);
+  assert.is(gc.code, 0, gc.stderr);
+  assert.not.ok(existsSync(view), 'the view of a removed entry is gone');
 });
 
 test('outs must stay inside the spec folder', async () => {

@@ -38,6 +38,8 @@ export async function gcCommand(opts: { spec: string[]; keepDays: string; dryRun
     removedEntries.push(key);
     if (!opts.dryRun) await unlink(store.entryPath(key)).catch(() => undefined);
   }
+  // views hard-link objects: a removed entry's view would keep its objects' space in use
+  if (!opts.dryRun) await store.removeViews(new Set(await store.listEntryKeys()));
   let freedBytes = 0;
   let removedObjects = 0;
   for (const { digest, file } of await store.listObjects()) {

@@ -3,7 +3,6 @@
 // in this process; a corrupt one surfaces as CorruptInputError naming its producer.
 
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { CacheError, type CacheEntry, type CacheStore, type ObjectRef } from '../../cache/store.js';
 import type { ArtifactKind, InputHandle } from '../node-api.js';
 
@@ -26,7 +25,7 @@ const BLOCKING_VERIFY_LIMIT = 1 << 20;
  * `blocking`: verify small objects with blocking reads (where a node runs: it
  * saves thread-pool round trips).
  */
-export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, kind: ArtifactKind, source: string, workDir: string, blocking = false): InputHandle {
+export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, kind: ArtifactKind, source: string, blocking = false): InputHandle {
   const pe = entry.outputs[port];
   const files = pe ? Object.keys(pe.files).sort() : [];
   const set = new Set(files);
@@ -59,11 +58,7 @@ export function cacheInput(store: CacheStore, entry: CacheEntry, port: string, k
     readJson: async <T>(rel: string) => JSON.parse(await readFile(await objectFor(rel), 'utf8')) as T,
     digestOf: (rel) => pe?.files[rel]?.digest,
     dir: () => {
-      dirPromise ??= (async () => {
-        const dest = path.join(workDir, 'inputs', source.replace(/[^A-Za-z0-9_.-]/g, '_'));
-        await store.linkPortTo(entry, port, dest, verify);
-        return dest;
-      })();
+      dirPromise ??= store.portView(entry, port, verify);
       return dirPromise;
     },
   };

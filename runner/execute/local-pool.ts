@@ -9,6 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { Piscina as PiscinaPool } from 'piscina';
 import { CacheStore } from '../../cache/store.js';
 import type { NodeFailure } from '../events.js';
+import type { StagingPool } from './staging-pool.js';
 import { CODE_ROOT, codeModule, FROM_SOURCES } from '../package-paths.js';
 import type { Execution, Executor, SubmitOptions } from './executor.js';
 import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from './task.js';
@@ -24,6 +25,8 @@ export class LocalPoolExecutor implements Executor {
   readonly capabilities;
   private pool: PiscinaPool | undefined;
   private poolPromise: Promise<PiscinaPool> | undefined;
+  /** staging folders reused by inline nodes, by cache directory */
+  private readonly stagingPools = new Map<string, StagingPool>();
   /** staging folders being removed in the background (workers leave them to us) */
   private readonly removals = new Set<Promise<void>>();
 
@@ -77,12 +80,10 @@ export class LocalPoolExecutor implements Executor {
       : undefined;
     const result = (async (): Promise<TaskResult & { executor: string }> => {
       try {
-        const { runTask } = await import('./run-task.js');
-        const running = runTask(task, (m) => opts.onMessage(m), soft.signal, { leaveStaging: true }).then((r) => {
-          if (r.staging) this.removeInBackground(r.staging);
-          delete r.staging;
-          return r;
-        });
+        const [{ runTask }, { StagingPool }] = await Promise.all([import('./run-task.js'), import('./staging-pool.js')]);
+        let stagingPool = this.stagingPools.get(task.cacheDir);
+        if (!stagingPool) this.stagingPools.set(task.cacheDir, (stagingPool = new StagingPool(new CacheStore(task.cacheDir))));
+        const running = runTask(task, (m) => opts.onMessage(m), soft.signal, { stagingPool });
         const r = await Promise.race([running, givenUp]);
         if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
         return { ...r, executor: this.name };
@@ -157,6 +158,8 @@ export class LocalPoolExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    for (const p of this.stagingPools.values()) p.close();
+    this.stagingPools.clear();
     await Promise.all(this.removals);
     const pool = this.pool;
     this.pool = undefined;

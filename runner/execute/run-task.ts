@@ -14,6 +14,7 @@ import { fileInput, folderOutput } from '../folder-io.js';
 import { CancelledError, CommandExitError, MissingOutputError, UserInputError, type InputHandle, type NodeContext, type NodeDefinition } from '../node-api.js';
 import { Random } from '../random.js';
 import { cacheInput, CorruptInputError } from './cache-input.js';
+import type { StagingPool } from './staging-pool.js';
 import { stagingLabel, type NodeTask, type TaskMessage, type TaskResult } from './task.js';
 
 const LOG_TAIL = 40;
@@ -26,18 +27,23 @@ export interface RunTaskOptions {
    * thread, while the worker takes its next node). Otherwise it is removed here.
    */
   leaveStaging?: boolean;
+  /** take the staging folder from this pool and give it back after (inline nodes) */
+  stagingPool?: StagingPool;
 }
 
 export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal, options: RunTaskOptions = {}): Promise<TaskResult> {
-  const result = await runStaged(task, send, signal);
-  if (result.staging && !options.leaveStaging) {
+  const result = await runStaged(task, send, signal, options.stagingPool);
+  if (result.staging && options.stagingPool) {
+    options.stagingPool.release(result.staging);
+    delete result.staging;
+  } else if (result.staging && !options.leaveStaging) {
     rmSync(result.staging, { recursive: true, force: true });
     delete result.staging;
   }
   return result;
 }
 
-async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal): Promise<TaskResult> {
+async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal, pool?: StagingPool): Promise<TaskResult> {
   const store = new CacheStore(task.cacheDir);
   const logTail: string[] = [];
   const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
@@ -49,7 +55,7 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
   const started = Date.now();
   let staging: string | undefined;
   try {
-    staging = store.makeStagingDirSync(stagingLabel(task));
+    staging = pool ? pool.acquire(stagingLabel(task)) : store.makeStagingDirSync(stagingLabel(task));
     const mod = (await import(pathToFileURL(task.modulePath).href)) as { default: NodeDefinition };
     const def = mod.default;
     const workDir = path.join(staging, 'work');
@@ -65,7 +71,7 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
           if (!entry) {
             return { port, missing: { kind: 'corrupt-input', message: `input ${inp.name}.${inp.port}: its cache entry is missing or unreadable`, producerKey: inp.key } };
           }
-          return { port, handle: cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, workDir, true) };
+          return { port, handle: cacheInput(store, entry, inp.port, inp.kind, `${inp.name}.${inp.port}`, true) };
         }),
     );
     const inputs: Record<string, InputHandle> = {};

@@ -453,7 +453,7 @@ async function restoreOutputs(run: NodeRun, opts: SchedulerOptions): Promise<str
   const outputs = Object.fromEntries(
     Object.keys(run.entry.outputs)
       .filter((p) => p !== REPORT_PORT)
-      .map((p) => [p, cacheInput(opts.store, run.entry!, p, def.outputs[p]?.kind ?? 'files', `${run.node.name}.${p}`, opts.store.tmpRoot)]),
+      .map((p) => [p, cacheInput(opts.store, run.entry!, p, def.outputs[p]?.kind ?? 'files', `${run.node.name}.${p}`)]),
   );
   try {
     await def.restore({ params: run.node.params, specDir: opts.plan.specDir, outputs, log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
