@@ -8,6 +8,7 @@ import { constants as fsConstants, copyFileSync, lstatSync, mkdirSync, statSync,
 import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { digestFile, digestFileSync } from '../cache/hash.js';
+import { runShellCommand } from './lib/shell.js';
 import { CommandExitError, defineNode, MissingOutputError, type InputHandle, type NodeContext } from '../runner/node-api.js';
 
 interface CommandParams {
@@ -61,7 +62,8 @@ export default defineNode<CommandParams>({
     return problems;
   },
   async run(ctx) {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...ctx.params.env, SOFTLAB_NODE: ctx.name };
+    // added to this process's environment for the command
+    const env: Record<string, string> = { ...ctx.params.env, SOFTLAB_NODE: ctx.name };
     for (const [name, input] of Object.entries(ctx.inputs)) env[name] = await inputPath(input);
     // stale outs from an earlier run must not pass for this run's outputs. Blocking
     // calls for the usual small files: a thread-pool round trip per step would be a
@@ -146,45 +148,16 @@ async function sameContent(a: string, b: string): Promise<boolean> {
   }
 }
 
-async function runShell(ctx: NodeContext<CommandParams>, env: NodeJS.ProcessEnv): Promise<void> {
-  // imported here: a cached rerun plans every command node but spawns nothing
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(ctx.params.shell, ['-c', ctx.params.run], { cwd: ctx.specDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const lines = (level: 'info' | 'warn') => {
-      let buf = '';
-      return (chunk: Buffer) => {
-        buf += chunk.toString('utf8');
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          ctx.log[level](buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-        if (buf.length > 8192) {
-          ctx.log[level](buf);
-          buf = '';
-        }
-      };
-    };
-    child.stdout.on('data', lines('info'));
-    child.stderr.on('data', lines('warn'));
-    // cancel the whole process group: a shell's children must not outlive the run
-    const onAbort = (): void => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      reject(new CommandExitError(`cannot start ${ctx.params.shell}: ${e.message}`, null, null));
-    });
-    child.on('close', (code, signal) => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      if (code === 0) resolve();
-      else reject(new CommandExitError(signal ? `command killed by ${signal}` : `command exited with status ${code}`, code, signal));
-    });
+async function runShell(ctx: NodeContext<CommandParams>, env: Record<string, string>): Promise<void> {
+  const exit = await runShellCommand({
+    shell: ctx.params.shell,
+    command: ctx.params.run,
+    cwd: ctx.specDir,
+    env,
+    signal: ctx.signal,
+    onLine: (stream, line) => (stream === 'stdout' ? ctx.log.info(line) : ctx.log.warn(line)),
   });
+  if (!exit.ok) throw new CommandExitError(exit.message, null, null);
+  if (exit.code === 0) return;
+  throw new CommandExitError(exit.signal ? `command killed by ${exit.signal}` : `command exited with status ${exit.code}`, exit.code, exit.signal);
 }
