@@ -18,7 +18,7 @@ import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSyn
 import os from 'node:os';
 import path from 'node:path';
 import { digestFdSync, digestFile, digestHandle, sha256 } from './hash.js';
-import { isNoSpace, removeQuietly, writeFileAtomicSync } from './fs-atomic.js';
+import { isNoSpace, removeQuietly, writeFileAtomic, writeFileAtomicSync } from './fs-atomic.js';
 import { faultPoint } from './faults.js';
 import { pidAlive, removeDeadLocks } from './lock.js';
 
@@ -172,6 +172,27 @@ export class CacheStore {
     meta: Omit<CacheEntry, 'format' | 'outputs' | 'createdAt'>,
     ports: Record<string, { kind: string; dir: string }>,
   ): Promise<CacheEntry> {
+    const { entry, body } = await this.storeObjects(meta, ports);
+    try {
+      writeFileAtomicSync(this.entryPath(meta.key), body, this.tmpRoot);
+      faultPoint('commit:entry-written');
+      return entry;
+    } catch (e) {
+      throw this.asCacheError(e);
+    }
+  }
+
+  /**
+   * The first half of `commit`: store the objects (each hashed, synced and in
+   * place when this returns) and make the entry, without writing it. The caller
+   * can use the entry at once (hand it to dependent nodes) and write it with
+   * `writeEntry` off its critical path: until then a later lookup misses, and a
+   * killed process leaves only unreferenced objects.
+   */
+  async storeObjects(
+    meta: Omit<CacheEntry, 'format' | 'outputs' | 'createdAt'>,
+    ports: Record<string, { kind: string; dir: string }>,
+  ): Promise<{ entry: CacheEntry; body: string }> {
     try {
       // blocking calls for small files on purpose: a small node's commit is a dozen tiny
       // file operations, each a thread-pool round trip otherwise; big files are hashed
@@ -187,17 +208,29 @@ export class CacheStore {
       }
       const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
       // the checksum covers the exact bytes of the JSON line: checking it needs no re-serialising
-      const body = JSON.stringify(entry);
+      const json = JSON.stringify(entry);
       faultPoint('commit:objects-stored');
-      writeFileAtomicSync(this.entryPath(meta.key), `${body}\n${sha256(body)}\n`, this.tmpRoot);
-      faultPoint('commit:entry-written');
-      return entry;
+      return { entry, body: `${json}\n${sha256(json)}\n` };
     } catch (e) {
-      if (isNoSpace(e)) {
-        throw new CacheError(`no space left on the device of cache directory ${this.root}: free some space (or run "softlab gc") and rerun`, 'no-space');
-      }
-      throw e;
+      throw this.asCacheError(e);
     }
+  }
+
+  /** The second half of `commit`, without blocking: write the entry `storeObjects` made (temporary file, fsync, rename). */
+  async writeEntry(key: string, body: string): Promise<void> {
+    try {
+      await writeFileAtomic(this.entryPath(key), body, this.tmpRoot);
+      faultPoint('commit:entry-written');
+    } catch (e) {
+      throw this.asCacheError(e);
+    }
+  }
+
+  private asCacheError(e: unknown): unknown {
+    if (isNoSpace(e)) {
+      return new CacheError(`no space left on the device of cache directory ${this.root}: free some space (or run "softlab gc") and rerun`, 'no-space');
+    }
+    return e;
   }
 
   /** Move one file into the object store (or drop it if an identical object exists). */

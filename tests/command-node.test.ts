@@ -195,6 +195,30 @@ test("an input folder is a shared view of the producer's objects, rebuilt when a
   assert.not.ok(existsSync(view), 'the view of a removed entry is gone');
 });
 
+test('dependents start before an entry is stored; an entry that cannot be stored is a warning and is recomputed next run', async () => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'input.txt'), 'hello\n');
+  mkdirSync(path.join(dir, 'out'));
+  const spec = writeSpec(dir, pipeline());
+  const cacheDir = path.join(dir, 'cache');
+  mkdirSync(cacheDir);
+  // entries/ is a file: no entry can be written
+  writeFileSync(path.join(cacheDir, 'entries'), 'not a folder');
+  const opts = { cacheDir, outDir: path.join(dir, 'results') };
+  const r1 = await runSpec(spec, opts);
+  assert.is(r1.summary.status, 'ok', JSON.stringify(r1.summary.nodes.map((n) => n.failure)));
+  assert.equal(r1.summary.counts, { executed: 2, cached: 0, failed: 0, skipped: 0 });
+  const warnings = r1.events.filter((e) => e.type === 'warning').map((e) => (e.type === 'warning' ? e.message : ''));
+  assert.ok(warnings.some((m) => /could not store the cache entry of node "prep"/.test(m)), warnings.join('\n'));
+  assert.is(readFileSync(path.join(dir, 'count.txt'), 'utf8').trim(), '6');
+
+  rmSync(path.join(cacheDir, 'entries'));
+  const r2 = await runSpec(spec, opts);
+  assert.equal(r2.summary.counts, { executed: 2, cached: 0, failed: 0, skipped: 0 }, 'nothing was cached by the first run');
+  const r3 = await runSpec(spec, opts);
+  assert.equal(r3.summary.counts, { executed: 0, cached: 2, failed: 0, skipped: 0 });
+});
+
 test('outs must stay inside the spec folder', async () => {
   const { planText } = await import('./helpers/specs.js');
   const { messages } = await planText('pipeline: t\nnodes:\n  a:\n    type: command\n    params: { run: x, outs: [../escape.txt] }\n');

@@ -83,7 +83,7 @@ export class LocalPoolExecutor implements Executor {
         const [{ runTask }, { StagingPool }] = await Promise.all([import('./run-task.js'), import('./staging-pool.js')]);
         let stagingPool = this.stagingPools.get(task.cacheDir);
         if (!stagingPool) this.stagingPools.set(task.cacheDir, (stagingPool = new StagingPool(new CacheStore(task.cacheDir))));
-        const running = runTask(task, (m) => opts.onMessage(m), soft.signal, { stagingPool });
+        const running = runTask(task, (m) => opts.onMessage(m), soft.signal, { stagingPool, deferEntry: true });
         const r = await Promise.race([running, givenUp]);
         if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
         return { ...r, executor: this.name };

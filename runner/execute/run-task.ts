@@ -29,10 +29,15 @@ export interface RunTaskOptions {
   leaveStaging?: boolean;
   /** take the staging folder from this pool and give it back after (inline nodes) */
   stagingPool?: StagingPool;
+  /**
+   * Return as soon as the objects are stored, with the entry still being written
+   * (`persisted`): the scheduler starts dependents meanwhile (inline nodes).
+   */
+  deferEntry?: boolean;
 }
 
 export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal, options: RunTaskOptions = {}): Promise<TaskResult> {
-  const result = await runStaged(task, send, signal, options.stagingPool);
+  const result = await runStaged(task, send, signal, options.stagingPool, options.deferEntry === true);
   if (result.staging && options.stagingPool) {
     options.stagingPool.release(result.staging);
     delete result.staging;
@@ -43,7 +48,7 @@ export async function runTask(task: NodeTask, send: (m: TaskMessage) => void, si
   return result;
 }
 
-async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal, pool?: StagingPool): Promise<TaskResult> {
+async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal: AbortSignal, pool: StagingPool | undefined, deferEntry: boolean): Promise<TaskResult> {
   const store = new CacheStore(task.cacheDir);
   const logTail: string[] = [];
   const log = (level: 'info' | 'warn' | 'error') => (message: string) => {
@@ -124,19 +129,23 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
     }
     const ports: Record<string, { kind: string; dir: string }> = { [REPORT_PORT]: { kind: 'files', dir: reportDir } };
     for (const [port, o] of Object.entries(task.outputs)) ports[port] = { kind: o.kind, dir: outDirs[port] };
-    const entry = await store.commit(
-      {
-        key: task.key,
-        name: task.name,
-        type: task.type,
-        durationMs: Date.now() - started,
-        softlabVersion: task.softlabVersion,
-        info,
-        logs: logTail.slice(-LOG_TAIL),
-        summary,
-      },
-      ports,
-    );
+    const meta = {
+      key: task.key,
+      name: task.name,
+      type: task.type,
+      durationMs: Date.now() - started,
+      softlabVersion: task.softlabVersion,
+      info,
+      logs: logTail.slice(-LOG_TAIL),
+      summary,
+    };
+    if (deferEntry) {
+      const { entry, body } = await store.storeObjects(meta, ports);
+      const persisted = store.writeEntry(task.key, body);
+      persisted.catch(() => undefined); // the caller awaits it and reports a failure
+      return { ok: true, entry, persisted, staging };
+    }
+    const entry = await store.commit(meta, ports);
     return { ok: true, entry, staging };
   } catch (e) {
     return { ...fail(classify(e, task, signal), logTail), staging };

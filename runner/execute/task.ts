@@ -36,7 +36,15 @@ export type TaskMessage =
   | { type: 'progress'; done: number; total: number; label?: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
-export type TaskResult = ({ ok: true; entry: CacheEntry } | { ok: false; failure: NodeFailure; logTail: string[] }) & {
+export type TaskResult = (
+  | {
+      ok: true;
+      entry: CacheEntry;
+      /** still writing the entry (a node run on the caller's thread returns before); resolves once it is stored */
+      persisted?: Promise<void>;
+    }
+  | { ok: false; failure: NodeFailure; logTail: string[] }
+) & {
   /** the task's staging folder, when the runner asked to remove it itself (runTask's `leaveStaging`) */
   staging?: string;
 };

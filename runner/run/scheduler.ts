@@ -167,6 +167,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
     }
   }
 
+  /** entry writes in flight, each releasing its node's lock when done */
+  const persisting = new Set<Promise<void>>();
   let freeSlots = slots;
   let running = 0;
   let exclusiveRunning = false;
@@ -277,8 +279,20 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
       run.executor = r.executor;
       run.jobId = r.jobId;
       run.cancel = undefined;
-      await run.lock?.release();
+      const lock = run.lock;
       run.lock = undefined;
+      if (r.ok && r.persisted) {
+        // the entry is still being written: dependents start now, and the lock is held
+        // until it is stored, so another run waiting for this key then finds it
+        const p = r.persisted
+          .catch((e: unknown) => {
+            emit({ type: 'warning', time: now(), key: n.key, message: `could not store the cache entry of node "${n.name}" (${(e as Error)?.message ?? String(e)}); it will be recomputed next run` });
+          })
+          .then(() => lock?.release())
+          .catch(() => undefined)
+          .finally(() => persisting.delete(p));
+        persisting.add(p);
+      } else await lock?.release();
       if (r.ok) {
         run.entry = r.entry;
         run.state = 'executed';
@@ -354,6 +368,9 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
       wake = resolve;
     });
   }
+
+  // entries still being written (inline nodes return before theirs is stored)
+  while (persisting.size) await Promise.all(persisting);
 
   for (const run of runs.values()) {
     if (run.state === 'pending') {
