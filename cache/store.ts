@@ -14,7 +14,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { digestFdSync, digestFile, digestHandle, sha256 } from './hash.js';
@@ -170,7 +170,7 @@ export class CacheStore {
    */
   async commit(
     meta: Omit<CacheEntry, 'format' | 'outputs' | 'createdAt'>,
-    ports: Record<string, { kind: string; dir: string }>,
+    ports: Record<string, { kind: string; dir: string; stored?: Record<string, ObjectRef> }>,
   ): Promise<CacheEntry> {
     const { entry, body } = await this.storeObjects(meta, ports);
     try {
@@ -191,20 +191,22 @@ export class CacheStore {
    */
   async storeObjects(
     meta: Omit<CacheEntry, 'format' | 'outputs' | 'createdAt'>,
-    ports: Record<string, { kind: string; dir: string }>,
+    ports: Record<string, { kind: string; dir: string; stored?: Record<string, ObjectRef> }>,
   ): Promise<{ entry: CacheEntry; body: string }> {
     try {
       // blocking calls for small files on purpose: a small node's commit is a dozen tiny
       // file operations, each a thread-pool round trip otherwise; big files are hashed
       // without blocking, since a commit may run on the scheduler's thread (inline nodes)
       const outputs: Record<string, PortEntry> = {};
-      for (const [port, { kind, dir }] of Object.entries(ports)) {
+      for (const [port, { kind, dir, stored }] of Object.entries(ports)) {
         const files: Record<string, ObjectRef> = {};
         for (const rel of listFilesSync(dir)) {
           const file = path.join(dir, ...rel.split('/'));
           files[rel] = statSync(file).size > BLOCKING_HASH_LIMIT ? await this.putFileAsync(file) : this.putFileSync(file);
         }
-        outputs[port] = { kind, files };
+        // files stored already (putBytesSync) stand for any staged file of the same name
+        const all = stored ? Object.fromEntries(Object.entries({ ...files, ...stored }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : files;
+        outputs[port] = { kind, files: all };
       }
       const entry: CacheEntry = { format: ENTRY_FORMAT, ...meta, createdAt: new Date().toISOString(), outputs };
       // the checksum covers the exact bytes of the JSON line: checking it needs no re-serialising
@@ -231,6 +233,40 @@ export class CacheStore {
       return new CacheError(`no space left on the device of cache directory ${this.root}: free some space (or run "softlab gc") and rerun`, 'no-space');
     }
     return e;
+  }
+
+  /**
+   * Store bytes as an object without a staging file: nothing is written when an
+   * intact object holds them already (a summary many nodes share), else a new
+   * object is written, synced and renamed into place as for a staged file.
+   */
+  putBytesSync(data: Uint8Array): ObjectRef {
+    const ref: ObjectRef = { digest: sha256(data), size: data.length };
+    if (this.hasIntactObjectSync(ref)) return ref;
+    const tmp = path.join(this.tmpRoot, `object-${os.hostname()}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+    let fd: number;
+    try {
+      fd = openSync(tmp, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.asCacheError(e);
+      mkdirSync(this.tmpRoot, { recursive: true });
+      fd = openSync(tmp, 'wx');
+    }
+    // the descriptor is closed exactly once on each path (see putFileSync)
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already gone */
+      }
+      throw this.asCacheError(e);
+    }
+    closeSync(fd);
+    return this.placeObjectSync(tmp, ref, false);
   }
 
   /** Move one file into the object store (or drop it if an identical object exists). */

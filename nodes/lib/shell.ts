@@ -8,7 +8,7 @@
 // identifiers, a shell that is not an executable path) are spawned directly.
 
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -156,7 +156,7 @@ class Spawner {
       const exports = Object.entries(cmd.env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join('');
       // the spawner's own shell runs a /bin/sh command in its subshell: one exec fewer
       const body = cmd.shell === SPAWNER_SHELL ? `${cmd.command}\n` : `exec ${quote(cmd.shell)} -c ${quote(cmd.command)}\n`;
-      writeFileSync(this.script, `cd -- ${quote(cmd.cwd)} || exit 127\n${exports}${body}`);
+      writeInPlace(this.script, `cd -- ${quote(cmd.cwd)} || exit 127\n${exports}${body}`);
       const onAbort = (): void => this.kill();
       cmd.signal.addEventListener('abort', onAbort, { once: true });
       // an idle spawner must not keep this process alive; one running a command must
@@ -221,6 +221,22 @@ class Spawner {
   private removeScript(): void {
     Spawner.scripts.delete(this.script);
     removeQuietlySync(this.script);
+  }
+}
+
+/**
+ * Overwrite a file's contents in place: truncating it to nothing first (what
+ * writeFileSync does) frees its block and allocates another, ~0.1 ms each time
+ * on ext4; rewriting and then cutting to length keeps the block.
+ */
+function writeInPlace(file: string, text: string): void {
+  const data = Buffer.from(text);
+  const fd = openSync(file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
+  try {
+    writeSync(fd, data, 0, data.length, 0);
+    ftruncateSync(fd, data.length);
+  } finally {
+    closeSync(fd);
   }
 }
 

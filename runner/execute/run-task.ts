@@ -3,10 +3,10 @@
 // wrote with the store's atomic protocol. Returns a typed result; never throws
 // for a node's own failure.
 
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CacheError, CacheStore, REPORT_PORT } from '../../cache/store.js';
+import { CacheError, CacheStore, REPORT_PORT, type ObjectRef } from '../../cache/store.js';
 import { faultPoint } from '../../cache/faults.js';
 import { isNoSpace } from '../../cache/fs-atomic.js';
 import type { NodeFailure } from '../events.js';
@@ -87,6 +87,7 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
     const outputs: NodeContext['outputs'] = Object.fromEntries(Object.entries(outDirs).map(([port, d]) => [port, folderOutput(d)]));
     const report = folderOutput(reportDir);
     let summary: Record<string, unknown> | undefined;
+    let summaryRef: ObjectRef | undefined;
     const info: Record<string, string | number | boolean> = {};
     let lastProgress = 0;
     const ctx: NodeContext = {
@@ -110,8 +111,9 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
       },
       async summary(value) {
         summary = value;
-        // blocking: one small file, the same bytes as report.writeJson
-        writeFileSync(path.join(reportDir, 'summary.json'), JSON.stringify(value, null, 1) + '\n');
+        // stored as an object at once (the same bytes as report.writeJson): many nodes
+        // write identical summaries, and an object that exists costs no file at all
+        summaryRef = store.putBytesSync(Buffer.from(JSON.stringify(value, null, 1) + '\n'));
       },
       annotate(k, v) {
         info[k] = v;
@@ -127,7 +129,9 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
         throw new MissingOutputError(`node wrote nothing to its output "${port}"`);
       }
     }
-    const ports: Record<string, { kind: string; dir: string }> = { [REPORT_PORT]: { kind: 'files', dir: reportDir } };
+    const ports: Record<string, { kind: string; dir: string; stored?: Record<string, ObjectRef> }> = {
+      [REPORT_PORT]: { kind: 'files', dir: reportDir, ...(summaryRef ? { stored: { 'summary.json': summaryRef } } : {}) },
+    };
     for (const [port, o] of Object.entries(task.outputs)) ports[port] = { kind: o.kind, dir: outDirs[port] };
     const meta = {
       key: task.key,
