@@ -64,18 +64,18 @@ export async function isStale(file: string): Promise<boolean> {
   return Date.now() - st.mtimeMs > STALE_MS;
 }
 
-/** Try once to take the lock; undefined when someone else holds it. */
 const lockDirs = new Set<string>();
 
+/** Try once to take the lock; undefined when someone else holds it. */
 export async function tryLock(file: string): Promise<HeldLock | undefined> {
   const dir = path.dirname(file);
   if (!lockDirs.has(dir)) {
     await mkdir(dir, { recursive: true });
     lockDirs.add(dir);
   }
-  const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await createWithOwner(file, owner)) {
+    const owner = await createWithOwner(file);
+    if (owner) {
       faultPoint('lock:taken');
       return makeHeld(file, owner.token);
     }
@@ -85,48 +85,80 @@ export async function tryLock(file: string): Promise<HeldLock | undefined> {
   return undefined;
 }
 
-/**
- * Create the lock file with its owner already in it: the owner is written to a
- * temporary file that is then hard-linked to the lock's name (which fails if the
- * lock exists). A process killed half-way leaves no empty lock file, which
- * another run could only judge by age (STALE_MS), just a temporary file named
- * with its pid that `cleanupDeadProcesses` removes.
- */
-async function createWithOwner(file: string, owner: LockOwner): Promise<boolean> {
-  // blocking calls: five tiny operations per node on the scheduler's thread cost
-  // microseconds this way, a millisecond through the thread pool
-  const tmp = `${file}.${process.pid}.${owner.token}.tmp`;
+/** This process's owner file in each locks folder (every lock it takes there is a hard link to it). */
+const ownerFiles = new Map<string, { file: string; owner: LockOwner }>();
+let ownerCleanup = false;
+
+function ownerFileIn(dir: string): { file: string; owner: LockOwner } {
+  const known = ownerFiles.get(dir);
+  if (known) return known;
+  const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
+  // named like a half-made lock of this pid, which removeDeadLocks clears once the process is gone
+  const file = path.join(dir, `owner.lock.${process.pid}.${owner.token}.tmp`);
+  let fd: number;
   try {
-    let fd: number;
-    try {
-      fd = openSync(tmp, 'wx');
-    } catch (e) {
-      // the lock folder went away since we made it (a cache emptied by hand)
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(path.dirname(file), { recursive: true });
-      fd = openSync(tmp, 'wx');
-    }
-    try {
-      writeSync(fd, JSON.stringify(owner));
-    } finally {
-      closeSync(fd);
-    }
-    faultPoint('lock:owner-written');
-    try {
-      linkSync(tmp, file);
-    } catch (e) {
-      if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
-      await createInPlace(file, owner);
-    }
-    return true;
+    fd = openSync(file, 'wx');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    // the lock folder went away since we made it (a cache emptied by hand)
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(file, 'wx');
+  }
+  try {
+    writeSync(fd, JSON.stringify(owner));
   } finally {
+    closeSync(fd);
+  }
+  faultPoint('lock:owner-written');
+  const made = { file, owner };
+  ownerFiles.set(dir, made);
+  if (!ownerCleanup) {
+    ownerCleanup = true;
+    process.once('exit', () => {
+      for (const o of ownerFiles.values()) {
+        try {
+          unlinkSync(o.file);
+        } catch {
+          /* gone */
+        }
+      }
+    });
+  }
+  return made;
+}
+
+/**
+ * Create the lock file with its owner already in it: a hard link to this
+ * process's owner file (written once), which fails if the lock exists. One
+ * link per lock, where writing a fresh owner file each time cost four more file
+ * operations; and a process killed half-way leaves no empty lock file, which
+ * another run could only judge by age (STALE_MS). Returns the owner, or
+ * undefined when the lock is held.
+ */
+async function createWithOwner(file: string): Promise<LockOwner | undefined> {
+  // blocking calls: tiny operations per node on the scheduler's thread cost
+  // microseconds this way, a millisecond through the thread pool
+  const dir = path.dirname(file);
+  for (let attempt = 0; ; attempt++) {
+    const { file: ownerFile, owner } = ownerFileIn(dir);
     try {
-      unlinkSync(tmp);
-    } catch {
-      /* not created */
+      linkSync(ownerFile, file);
+      return owner;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') return undefined;
+      if (NO_HARD_LINKS.has(code)) {
+        try {
+          await createInPlace(file, owner);
+          return owner;
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+          throw e2;
+        }
+      }
+      // our owner file (or the whole folder) was removed behind our back: make it again
+      if (code !== 'ENOENT' || attempt >= 1) throw e;
+      ownerFiles.delete(dir);
     }
   }
 }
@@ -221,7 +253,12 @@ function makeHeld(file: string, token: string): HeldLock {
       released = true;
       clearInterval(timer);
       held.delete(lock);
-      if (stillOurs()) await unlink(file).catch(() => undefined);
+      // blocking: one small read and an unlink, on the scheduler's thread
+      try {
+        if (stillOurs()) unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
     },
     releaseSync() {
       if (released) return;
