@@ -99,29 +99,27 @@ class Spawner {
 
   private readonly child: ChildProcess;
   private readonly script: string;
-  private readonly envStamp: string;
   private dead = false;
   private current:
     | { out: ReturnType<typeof lineSplitter>; err: ReturnType<typeof lineSplitter>; ended: Set<string>; status?: number; done(e: ShellExit): void }
     | undefined;
 
-  /** A spawner made for this process's environment as it is now (one made before a change is not reused). */
+  /**
+   * An idle spawner, or a new one. A spawner passes on the environment this
+   * process had when it started (comparing process.env before every command
+   * would cost more than the rest of the hand-off); the CLI never changes it.
+   */
   static async acquire(): Promise<Spawner> {
-    const stamp = JSON.stringify(process.env);
-    for (let s = Spawner.idle.pop(); s; s = Spawner.idle.pop()) {
-      if (!s.dead && s.envStamp === stamp) return s;
-      s.kill();
-    }
+    for (let s = Spawner.idle.pop(); s; s = Spawner.idle.pop()) if (!s.dead) return s;
     const { spawn } = await import('node:child_process');
-    return new Spawner(spawn, stamp);
+    return new Spawner(spawn);
   }
 
   static release(s: Spawner): void {
     if (!s.dead) Spawner.idle.push(s);
   }
 
-  private constructor(spawn: typeof import('node:child_process').spawn, envStamp: string) {
-    this.envStamp = envStamp;
+  private constructor(spawn: typeof import('node:child_process').spawn) {
     this.script = path.join(os.tmpdir(), `softlab-sh-${process.pid}-${++Spawner.count}.sh`);
     if (Spawner.scripts.size === 0 && Spawner.count === 1) process.once('exit', () => [...Spawner.scripts].forEach(removeQuietlySync));
     Spawner.scripts.add(this.script);

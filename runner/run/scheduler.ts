@@ -17,7 +17,8 @@ import type { NodeFailure, NodeStatus, RunEvent, RunNodeInfo, RunSummary, RunSum
 import type { Plan, PlanNode } from '../plan/build.js';
 import { SOFTLAB_VERSION } from '../version.js';
 
-type State = 'pending' | 'locking' | 'runnable' | 'running' | 'executed' | 'cached' | 'failed' | 'skipped';
+const STATES = ['pending', 'locking', 'runnable', 'running', 'executed', 'cached', 'failed', 'skipped'] as const;
+type State = (typeof STATES)[number];
 
 interface NodeRun {
   node: PlanNode;
@@ -109,10 +110,37 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
   const startedAt = now();
   const selected = selectNodes(plan, opts.only);
   const forced = forcedKeys(selected, plan, opts.force);
-  const runs = new Map<string, NodeRun>(selected.map((n) => [n.key, { node: n, state: 'pending', durationMs: 0, retries: 0 }]));
   const dependents = new Map<string, string[]>(selected.map((n) => [n.key, []]));
   for (const n of selected) for (const d of n.deps) dependents.get(d)?.push(n.key);
+  // Which nodes are in which state, kept up to date by each run's `state` setter, and
+  // which pending nodes may have become ready: a wake of the loop looks at those, not
+  // at every node (a 1000-node chain would otherwise scan the whole DAG a few thousand times).
+  const inState = new Map<State, Set<NodeRun>>(STATES.map((s) => [s, new Set<NodeRun>()]));
+  const maybeReady = new Set<NodeRun>();
+  const runs = new Map<string, NodeRun>();
+  for (const n of selected) {
+    let state: State = 'pending';
+    const run: NodeRun = {
+      node: n,
+      durationMs: 0,
+      retries: 0,
+      get state() {
+        return state;
+      },
+      set state(s: State) {
+        inState.get(state)!.delete(run);
+        inState.get(s)!.add(run);
+        state = s;
+        if (s === 'pending') maybeReady.add(run);
+        if (s === 'executed' || s === 'cached') for (const k of dependents.get(n.key) ?? []) maybeReady.add(runs.get(k)!);
+      },
+    };
+    inState.get('pending')!.add(run);
+    maybeReady.add(run);
+    runs.set(n.key, run);
+  }
   const priority = upwardRanks(selected, dependents);
+  const planOrder = new Map<NodeRun, number>([...runs.values()].map((r, i) => [r, i]));
 
   // what the cache already holds (stat-level checks; objects are digest-checked when read)
   await Promise.all(
@@ -329,16 +357,17 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
 
   for (;;) {
     if (!aborted()) {
-      for (const run of runs.values()) {
-        if (run.state === 'pending' && depsDone(run.node)) void lockAndCheck(run).catch((e: unknown) => cacheFailure(run, e));
-      }
+      // in plan order, as a scan of every node would take them
+      const ready = [...maybeReady].filter((r) => r.state === 'pending' && depsDone(r.node)).sort((a, b) => planOrder.get(a)! - planOrder.get(b)!);
+      maybeReady.clear();
+      for (const run of ready) void lockAndCheck(run).catch((e: unknown) => cacheFailure(run, e));
       // longest chain of work still behind a node first, so short branches that feed
       // others (the crowd) are not queued behind long leaves (the trainings)
-      const runnable = [...runs.values()]
-        .filter((r) => r.state === 'runnable')
-        .sort((a, b) => (a.node.resources.cost ?? 1) - (b.node.resources.cost ?? 1) || priority.get(b.node.key)! - priority.get(a.node.key)!);
+      const runnable = [...inState.get('runnable')!].sort(
+        (a, b) => (a.node.resources.cost ?? 1) - (b.node.resources.cost ?? 1) || priority.get(b.node.key)! - priority.get(a.node.key)!,
+      );
       // a higher-priority node that is just taking its lock gets first pick of the slots
-      const soon = [...runs.values()].filter((r) => r.state === 'locking' && now() - (r.lockingSince ?? 0) < 50);
+      const soon = [...inState.get('locking')!].filter((r) => now() - (r.lockingSince ?? 0) < 50);
       const cheapest = Math.min(Infinity, ...soon.map((r) => r.node.resources.cost ?? 1));
       if (soon.length) setTimeout(notify, 60).unref();
       for (const run of runnable) {
@@ -351,16 +380,14 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
         start(run);
       }
     }
-    const busy = [...runs.values()].some((r) => r.state === 'running' || r.state === 'locking' || r.state === 'runnable');
+    const busy = inState.get('running')!.size + inState.get('locking')!.size + inState.get('runnable')!.size > 0;
     if (aborted()) {
-      for (const r of runs.values()) {
-        if (r.state === 'runnable') {
-          await r.lock?.release();
-          r.lock = undefined;
-          r.state = 'pending';
-        }
+      for (const r of [...inState.get('runnable')!]) {
+        await r.lock?.release();
+        r.lock = undefined;
+        r.state = 'pending';
       }
-      if (![...runs.values()].some((r) => r.state === 'running' || r.state === 'locking')) break;
+      if (inState.get('running')!.size + inState.get('locking')!.size === 0) break;
     } else if (!busy) {
       break;
     }
