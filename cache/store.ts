@@ -13,8 +13,8 @@
 // that points at something incomplete.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { digestFdSync, digestFile, digestHandle, sha256 } from './hash.js';
@@ -122,11 +122,15 @@ export class CacheStore {
     for (const name of names) if (name.startsWith(prefix)) await removeQuietly(path.join(this.tmpRoot, name));
   }
 
-  /** Read an entry and check it is whole: parseable, checksum right, every object present with its size. */
+  /**
+   * Read an entry and check it is whole: parseable, checksum right, every object
+   * present with its size. Blocking reads: a run looks up every node at its start,
+   * and a small file read through the thread pool costs four round trips.
+   */
   async lookup(key: string): Promise<LookupResult> {
     let text: string;
     try {
-      text = await readFile(this.entryPath(key), 'utf8');
+      text = readFileSync(this.entryPath(key), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { hit: false, miss: { kind: 'absent' } };
       return { hit: false, miss: { kind: 'corrupt-entry', message: `cannot read cache entry: ${(e as Error).message}` } };
@@ -137,7 +141,7 @@ export class CacheStore {
     for (const port of Object.values(entry.outputs)) {
       for (const [rel, ref] of Object.entries(port.files)) {
         try {
-          const st = await stat(this.objectPath(ref.digest));
+          const st = statSync(this.objectPath(ref.digest));
           if (st.size !== ref.size) {
             return { hit: false, miss: { kind: 'missing-object', message: `object for ${rel} has ${st.size} bytes, expected ${ref.size}` } };
           }
