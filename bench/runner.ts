@@ -3,6 +3,11 @@
 // beyond the commands themselves, and the same DAGs' up-to-date checks with
 // Snakemake and GNU make for a ratio.
 //
+// Overhead per node: the serial (--jobs 1) cold run minus Node's start-up and
+// minus the same commands run one after another by bash, over the node count.
+// "Marginal" is the same difference between two sizes over their node counts:
+// what one more node costs, without the run's fixed costs (spec, report).
+//
 //   npm run build && node --import tsx bench/runner.ts [--sizes 50,200,1000] [--runs 5] [--no-snakemake]
 //
 // Snakemake comes from Debian (`apt-get install -y snakemake`), installed here if
@@ -101,6 +106,8 @@ if (!existsSync(CLI)) {
 }
 const haveSnakemake = withSnakemake && ensureSnakemake();
 const rows: string[][] = [];
+/** per size: median serial cold run and the commands alone, for the marginal overhead between sizes */
+const serialBySize: { n: number; serial: number; bare: number }[] = [];
 const jobs = os.availableParallelism();
 
 for (const n of sizes) {
@@ -128,6 +135,11 @@ for (const n of sizes) {
   const bare = median(Array.from({ length: runs }, () => time('bash', ['cmds.sh'], dir)));
   const startup = median(Array.from({ length: runs }, () => time('node', [CLI, '--version'], dir)));
   const overhead = (median(coldSerial) - startup - bare) / n;
+  // what one more node costs: the slope between this size and the previous one, so
+  // the run's fixed costs (parsing the spec, the report) are not spread over its nodes
+  const prev = serialBySize.at(-1);
+  const marginal = prev ? (median(coldSerial) - prev.serial - (bare - prev.bare)) / (n - prev.n) : NaN;
+  serialBySize.push({ n, serial: median(coldSerial), bare });
 
   let smk = NaN;
   let mk = NaN;
@@ -146,6 +158,7 @@ for (const n of sizes) {
     median(cached).toFixed(0),
     best(cached).toFixed(0),
     overhead.toFixed(2),
+    Number.isNaN(marginal) ? 'n/a' : marginal.toFixed(2),
     Number.isNaN(smk) ? 'n/a' : smk.toFixed(0),
     Number.isNaN(smk) ? 'n/a' : (best(cached) / smk).toFixed(3),
     mk.toFixed(0),
@@ -154,7 +167,7 @@ for (const n of sizes) {
 
 for (const dir of leftovers) rmSync(dir, { recursive: true, force: true });
 
-const header = ['nodes', 'cold ms (median)', 'cached ms (median)', 'cached ms (best)', 'overhead ms/node', 'snakemake -n ms (best)', 'softlab/snakemake', 'make -q ms (best)'];
+const header = ['nodes', 'cold ms (median)', 'cached ms (median)', 'cached ms (best)', 'overhead ms/node', 'marginal overhead ms/node', 'snakemake -n ms (best)', 'softlab/snakemake', 'make -q ms (best)'];
 console.log(`\nsoftlab runner bench on ${os.cpus().length} cores, ${runs} runs each (node ${process.version})`);
 console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -65,7 +65,7 @@ async function once(text: string): Promise<Measure> {
   try {
     const file = path.join(dir, 'spec.yaml');
     writeFileSync(file, text);
-    const loaded = loadSpecFile(file);
+    const loaded = await loadSpecFile(file);
     if (!loaded.ok) throw new Error(loaded.diagnostics.map(formatDiagnostic).join('\n'));
     const planned = await buildPlan(loaded.source);
     if (!planned.ok) throw new Error(planned.diagnostics.map(formatDiagnostic).join('\n'));

@@ -1,17 +1,23 @@
 // Parsing of the flags shared by several commands: --set, --sweep, --cache-dir.
 
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { loadYaml, yamlLibrary } from '../spec/load.js';
 import { UsageError } from './exit.js';
 
 /** A flag value as YAML would read it: `0.8` is a number, `true` a boolean, `abc` a string. */
 export function parseScalar(raw: string): unknown {
   try {
-    // required here, not imported: most runs pass no flags and never need the YAML parser
-    return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(raw);
+    // loaded on first use: most runs pass no flags and never need the YAML parser
+    return yamlLibrary().parse(raw);
   } catch {
     return raw;
   }
+}
+
+/** `--set` and `--sweep` values parsed, with the YAML parser loaded from the bundle first when there are any. */
+export async function parseSpecFlags(set: string[] = [], sweep: string[] = []): Promise<{ sets: ReturnType<typeof parseSets>; sweeps: ReturnType<typeof parseSweeps> }> {
+  if (set.length || sweep.length) await loadYaml();
+  return { sets: parseSets(set), sweeps: parseSweeps(sweep) };
 }
 
 export function parseSets(values: string[]): { target: string; value: unknown; flag: string }[] {

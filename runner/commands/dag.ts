@@ -1,12 +1,12 @@
 // `softlab dag SPEC`: the pipeline's DAG as text, Mermaid or Graphviz dot.
 
-import { parseSets, parseSweeps } from '../cli/args.js';
+import { parseSpecFlags } from '../cli/args.js';
 import { EXIT } from '../cli/exit.js';
 import type { Plan } from '../plan/build.js';
 import { loadPlanOrReport } from './load-plan.js';
 
 export async function dagCommand(spec: string, opts: { format: 'text' | 'mermaid' | 'dot'; set: string[]; sweep: string[] }): Promise<number> {
-  const plan = await loadPlanOrReport(spec, { sets: parseSets(opts.set), sweeps: parseSweeps(opts.sweep) });
+  const plan = await loadPlanOrReport(spec, await parseSpecFlags(opts.set, opts.sweep));
   if (!plan) return EXIT.usage;
   process.stdout.write(formatDag(plan, opts.format));
   return EXIT.ok;

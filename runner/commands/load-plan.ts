@@ -7,7 +7,7 @@ import { SpecMemo } from '../spec/memo.js';
 
 /** `memoDir`: where parsed specs are remembered (the cache's `specs/`), for commands that have a cache. */
 export async function loadPlanOrReport(specFile: string, opts: PlanOptions, memoDir?: string): Promise<Plan | undefined> {
-  const loaded = loadSpecFile(specFile, { memo: memoDir ? new SpecMemo(memoDir) : undefined });
+  const loaded = await loadSpecFile(specFile, { memo: memoDir ? new SpecMemo(memoDir) : undefined });
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
     return undefined;

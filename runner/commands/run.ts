@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { releaseAllLocksSync } from '../../cache/lock.js';
 import { CacheStore } from '../../cache/store.js';
-import { parseJobs, parseSets, parseSweeps, resolveCacheDir } from '../cli/args.js';
+import { parseJobs, parseSpecFlags, resolveCacheDir } from '../cli/args.js';
 import { EXIT, UsageError } from '../cli/exit.js';
 import type { RunSummary } from '../events.js';
 import type { Executor } from '../execute/executor.js';
@@ -37,8 +37,7 @@ export interface RunFlags {
 export async function runCommand(spec: string, flags: RunFlags): Promise<number> {
   if (flags.executor && flags.executor !== 'local' && flags.executor !== 'slurm') throw new UsageError(`--executor ${flags.executor}: expected local or slurm`);
   const plan = await loadPlanOrReport(spec, {
-    sets: parseSets(flags.set),
-    sweeps: parseSweeps(flags.sweep),
+    ...(await parseSpecFlags(flags.set, flags.sweep)),
     executor: flags.executor as 'local' | 'slurm' | undefined,
   }, path.join(resolveCacheDir(flags.cacheDir), 'specs'));
   if (!plan) return EXIT.usage;

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { keyDifferences } from '../../cache/key.js';
 import { CacheStore } from '../../cache/store.js';
-import { parseSets, parseSweeps, resolveCacheDir } from '../cli/args.js';
+import { parseSpecFlags, resolveCacheDir } from '../cli/args.js';
 import { EXIT } from '../cli/exit.js';
 import { latestRecordFor } from '../run/records.js';
 import { loadPlanOrReport } from './load-plan.js';
@@ -19,7 +19,7 @@ interface NodeStatusLine {
 }
 
 export async function statusCommand(spec: string, opts: { set: string[]; sweep: string[]; json?: boolean; cacheDir?: string }): Promise<number> {
-  const plan = await loadPlanOrReport(spec, { sets: parseSets(opts.set), sweeps: parseSweeps(opts.sweep) }, path.join(resolveCacheDir(opts.cacheDir), 'specs'));
+  const plan = await loadPlanOrReport(spec, await parseSpecFlags(opts.set, opts.sweep), path.join(resolveCacheDir(opts.cacheDir), 'specs'));
   if (!plan) return EXIT.usage;
   const store = new CacheStore(resolveCacheDir(opts.cacheDir));
   const record = await latestRecordFor(store.root, plan.specFile);

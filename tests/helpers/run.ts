@@ -13,7 +13,7 @@ import { loadSpecFile } from '../../runner/spec/load.js';
 import { ROOT } from './specs.js';
 
 export async function planFile(specFile: string, opts: PlanOptions = {}): Promise<Plan> {
-  const loaded = loadSpecFile(specFile);
+  const loaded = await loadSpecFile(specFile);
   if (!loaded.ok) throw new Error(loaded.diagnostics.map(formatDiagnostic).join('\n'));
   const r = await buildPlan(loaded.source, opts);
   if (!r.ok) throw new Error(r.diagnostics.map(formatDiagnostic).join('\n'));

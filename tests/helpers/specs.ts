@@ -38,7 +38,7 @@ export function writeSpec(dir: string, text: string, name = 'spec.yaml'): string
 
 /** Plan a spec text; returns the plan result and the formatted diagnostics. */
 export async function planText(text: string | Buffer, opts: PlanOptions = {}, file = 'spec.yaml', dir = tempDir()): Promise<{ result: PlanResult; messages: string[] }> {
-  const loaded = loadSpecText(typeof text === 'string' ? Buffer.from(text) : text, file);
+  const loaded = await loadSpecText(typeof text === 'string' ? Buffer.from(text) : text, file);
   if (!loaded.ok) return { result: { ok: false, diagnostics: loaded.diagnostics }, messages: loaded.diagnostics.map(formatDiagnostic) };
   const result = await buildPlan({ ...loaded.source, dir }, opts);
   return { result, messages: result.ok ? [] : result.diagnostics.map(formatDiagnostic) };
