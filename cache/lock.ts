@@ -106,9 +106,17 @@ function ownerFileIn(dir: string): { file: string; owner: LockOwner } {
   }
   try {
     writeSync(fd, JSON.stringify(owner));
-  } finally {
+  } catch (e) {
+    // a full disk: leave no empty owner file behind
     closeSync(fd);
+    try {
+      unlinkSync(file);
+    } catch {
+      /* gone */
+    }
+    throw e;
   }
+  closeSync(fd);
   faultPoint('lock:owner-written');
   const made = { file, owner };
   ownerFiles.set(dir, made);
