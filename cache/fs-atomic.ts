@@ -48,27 +48,7 @@ function ensureDirSync(dir: string): void {
 export function writeFileAtomicSync(file: string, data: string | Uint8Array, tmpDir: string, mode = 0o644): void {
   const tmp = path.join(tmpDir, `${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   ensureDirSync(tmpDir);
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w', mode);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    mkdirSync(tmpDir, { recursive: true });
-    fd = openSync(tmp, 'w', mode);
-  }
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw e;
-  }
-  closeSync(fd);
+  writeSyncedFileSync(tmp, data, mode);
   faultPoint('atomic:synced');
   try {
     ensureDirSync(path.dirname(file));
@@ -89,6 +69,36 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, tmp
     }
     throw e;
   }
+}
+
+/**
+ * Create `file` (it must not exist), write `data` and fsync it, with blocking
+ * calls; its folder is made if missing. On failure nothing is left behind. The
+ * descriptor is closed exactly once on every path (a second close could hit a
+ * number the thread has reused meanwhile).
+ */
+export function writeSyncedFileSync(file: string, data: string | Uint8Array, mode = 0o644): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(path.dirname(file), { recursive: true });
+    fd = openSync(file, 'wx', mode);
+  }
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+  closeSync(fd);
 }
 
 export async function removeQuietly(p: string): Promise<void> {

@@ -4,11 +4,12 @@
 // moved for STALE_MS (another host, e.g. a cluster node), is stale and is taken over.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { faultPoint } from './faults.js';
+import { writeSyncedFileSync } from './fs-atomic.js';
 
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 30_000;
@@ -95,28 +96,8 @@ function ownerFileIn(dir: string): { file: string; owner: LockOwner } {
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), since: new Date().toISOString() };
   // named like a half-made lock of this pid, which removeDeadLocks clears once the process is gone
   const file = path.join(dir, `owner.lock.${process.pid}.${owner.token}.tmp`);
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx');
-  } catch (e) {
-    // the lock folder went away since we made it (a cache emptied by hand)
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    mkdirSync(dir, { recursive: true });
-    fd = openSync(file, 'wx');
-  }
-  try {
-    writeSync(fd, JSON.stringify(owner));
-  } catch (e) {
-    // a full disk: leave no empty owner file behind
-    closeSync(fd);
-    try {
-      unlinkSync(file);
-    } catch {
-      /* gone */
-    }
-    throw e;
-  }
-  closeSync(fd);
+  // synced: written once per process, and an owner must never read back empty
+  writeSyncedFileSync(file, JSON.stringify(owner));
   faultPoint('lock:owner-written');
   const made = { file, owner };
   ownerFiles.set(dir, made);

@@ -14,11 +14,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, copyFileSync, existsSync, linkSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { digestFdSync, digestFile, digestHandle, sha256 } from './hash.js';
-import { isNoSpace, removeQuietly, writeFileAtomic, writeFileAtomicSync } from './fs-atomic.js';
+import { isNoSpace, removeQuietly, writeFileAtomic, writeFileAtomicSync, writeSyncedFileSync } from './fs-atomic.js';
 import { faultPoint } from './faults.js';
 import { pidAlive, removeDeadLocks } from './lock.js';
 
@@ -247,29 +247,13 @@ export class CacheStore {
   putBytesSync(data: Uint8Array): ObjectRef {
     const ref: ObjectRef = { digest: sha256(data), size: data.length };
     if (this.hasIntactObjectSync(ref)) return ref;
-    const tmp = path.join(this.tmpRoot, `object-${os.hostname()}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-    let fd: number;
+    // named host-pid-… like staging folders, so cleanupDeadProcesses removes it if we die here
+    const tmp = path.join(this.tmpRoot, `${os.hostname()}-${process.pid}-object-${randomBytes(6).toString('hex')}.tmp`);
     try {
-      fd = openSync(tmp, 'wx');
+      writeSyncedFileSync(tmp, data);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.asCacheError(e);
-      mkdirSync(this.tmpRoot, { recursive: true });
-      fd = openSync(tmp, 'wx');
-    }
-    // the descriptor is closed exactly once on each path (see putFileSync)
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } catch (e) {
-      closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* already gone */
-      }
       throw this.asCacheError(e);
     }
-    closeSync(fd);
     return this.placeObjectSync(tmp, ref, false);
   }
 

@@ -63,21 +63,8 @@ export class LocalPoolExecutor implements Executor {
     const soft = new AbortController();
     let giveUp!: (r: TaskResult) => void;
     const givenUp = new Promise<TaskResult>((resolve) => (giveUp = resolve));
-    let timedOut = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-    const cancelled = (): TaskResult => ({ ok: false, failure: timedOut ? timeoutFailure(opts.timeoutMs!) : { kind: 'cancelled', message: 'cancelled' }, logTail: [] });
-    const softCancel = (): void => {
-      if (soft.signal.aborted) return;
-      soft.abort();
-      graceTimer = setTimeout(() => giveUp(cancelled()), CANCEL_GRACE_MS);
-      graceTimer.unref();
-    };
-    const timeout = opts.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          softCancel();
-        }, opts.timeoutMs)
-      : undefined;
+    const cancelled = (): TaskResult => ({ ok: false, failure: stop.timedOut ? timeoutFailure(opts.timeoutMs!) : { kind: 'cancelled', message: 'cancelled' }, logTail: [] });
+    const stop = stopControl(opts.timeoutMs, () => soft.abort(), () => giveUp(cancelled()));
     const result = (async (): Promise<TaskResult & { executor: string }> => {
       try {
         const [{ runTask }, { StagingPool }] = await Promise.all([import('./run-task.js'), import('./staging-pool.js')]);
@@ -85,17 +72,16 @@ export class LocalPoolExecutor implements Executor {
         if (!stagingPool) this.stagingPools.set(task.cacheDir, (stagingPool = new StagingPool(new CacheStore(task.cacheDir))));
         const running = runTask(task, (m) => opts.onMessage(m), soft.signal, { stagingPool, deferEntry: true });
         const r = await Promise.race([running, givenUp]);
-        if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
+        if (stop.timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
         return { ...r, executor: this.name };
       } finally {
-        if (timeout) clearTimeout(timeout);
-        if (graceTimer) clearTimeout(graceTimer);
+        stop.clear();
       }
     })();
     return {
       result,
       cancel(force) {
-        softCancel();
+        stop.request();
         if (force) giveUp(cancelled());
       },
     };
@@ -104,23 +90,8 @@ export class LocalPoolExecutor implements Executor {
   private submitToWorker(task: NodeTask, opts: SubmitOptions): Execution {
     const channel = new MessageChannel();
     const hard = new AbortController();
-    let cancelled = false;
-    let timedOut = false;
-    let graceTimer: NodeJS.Timeout | undefined;
     channel.port1.on('message', (m: TaskMessage) => opts.onMessage(m));
-    const softCancel = (): void => {
-      if (cancelled) return;
-      cancelled = true;
-      channel.port1.postMessage({ type: 'cancel' });
-      graceTimer = setTimeout(() => hard.abort(), CANCEL_GRACE_MS);
-      graceTimer.unref();
-    };
-    const timeout = opts.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          softCancel();
-        }, opts.timeoutMs)
-      : undefined;
+    const stop = stopControl(opts.timeoutMs, () => channel.port1.postMessage({ type: 'cancel' }), () => hard.abort());
     const started = Date.now();
     const result = (async (): Promise<TaskResult & { executor: string }> => {
       try {
@@ -128,22 +99,22 @@ export class LocalPoolExecutor implements Executor {
         const r = (await pool.run({ task, port: channel.port2 }, { transferList: [channel.port2] as never, signal: hard.signal })) as TaskResult;
         if (r.staging) this.removeInBackground(r.staging);
         delete r.staging;
-        if (timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
+        if (stop.timedOut && !r.ok) return { ok: false, failure: timeoutFailure(opts.timeoutMs!), logTail: r.logTail, executor: this.name };
         return { ...r, executor: this.name };
       } catch (e) {
         // the worker was terminated or died: it could not remove its staging folder itself
         await new CacheStore(task.cacheDir).removeStaging(stagingLabel(task)).catch(() => undefined);
-        return { ok: false, failure: workerFailure(e, { timedOut, cancelled, timeoutMs: opts.timeoutMs, elapsed: Date.now() - started }), logTail: [], executor: this.name };
+        const why = { timedOut: stop.timedOut, cancelled: stop.requested, timeoutMs: opts.timeoutMs, elapsed: Date.now() - started };
+        return { ok: false, failure: workerFailure(e, why), logTail: [], executor: this.name };
       } finally {
-        if (timeout) clearTimeout(timeout);
-        if (graceTimer) clearTimeout(graceTimer);
+        stop.clear();
         channel.port1.close();
       }
     })();
     return {
       result,
       cancel(force) {
-        softCancel();
+        stop.request();
         if (force) hard.abort();
       },
     };
@@ -166,6 +137,43 @@ export class LocalPoolExecutor implements Executor {
     this.poolPromise = undefined;
     if (pool) await pool.destroy();
   }
+}
+
+/**
+ * A node's timeout and cancel grace: `request` asks the node to stop (once, by
+ * `ask`); `giveUp` follows CANCEL_GRACE_MS later unless `clear` comes first. The
+ * timeout makes the same request.
+ */
+function stopControl(timeoutMs: number | undefined, ask: () => void, giveUp: () => void) {
+  let requested = false;
+  let timedOut = false;
+  let grace: NodeJS.Timeout | undefined;
+  const request = (): void => {
+    if (requested) return;
+    requested = true;
+    ask();
+    grace = setTimeout(giveUp, CANCEL_GRACE_MS);
+    grace.unref();
+  };
+  const timer = timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        request();
+      }, timeoutMs)
+    : undefined;
+  return {
+    request,
+    get requested() {
+      return requested;
+    },
+    get timedOut() {
+      return timedOut;
+    },
+    clear() {
+      if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
+    },
+  };
 }
 
 /**
