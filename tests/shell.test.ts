@@ -2,7 +2,10 @@
 // them): output lines, exit statuses and signals, environment, folder, and
 // concurrent commands each get their own result.
 
+import { spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runShellCommand, type ShellCommand } from '../nodes/lib/shell.js';
@@ -72,6 +75,20 @@ test('an abort stops the command at once', async () => {
   assert.ok(r.exit.ok && r.exit.signal === 'SIGTERM', JSON.stringify(r.exit));
   const after = await run('echo still works');
   assert.equal(after.out, ['still works']);
+});
+
+test('without a writable temporary folder, commands are spawned directly', () => {
+  const code = `import { runShellCommand } from ${JSON.stringify(new URL('../nodes/lib/shell.ts', import.meta.url).href)};
+const lines = [];
+const exit = await runShellCommand({ shell: '/bin/sh', command: 'echo fallback; exit 4', cwd: process.cwd(), env: {}, signal: new AbortController().signal, onLine: (s, l) => lines.push(l) });
+console.log(JSON.stringify({ exit, lines }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: path.resolve(fileURLToPath(import.meta.url), '..', '..'),
+    env: { ...process.env, TMPDIR: '/nonexistent/softlab-tmp' },
+    encoding: 'utf8',
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { exit: { ok: true, code: 4, signal: null }, lines: ['fallback'] });
 });
 
 test.run();

@@ -40,6 +40,8 @@ export async function runShellCommand(cmd: ShellCommand): Promise<ShellExit> {
   if (!canUseSpawner(cmd)) return spawnDirectly(cmd);
   const spawner = await Spawner.acquire();
   const exit = await spawner.run(cmd);
+  // its script could not be written (no writable temporary folder): the plain way
+  if (exit === 'unavailable') return spawnDirectly(cmd);
   if (exit.ok && exit.signal === null && !cmd.signal.aborted) Spawner.release(spawner);
   else spawner.kill();
   return exit;
@@ -149,12 +151,17 @@ class Spawner {
     });
   }
 
-  run(cmd: ShellCommand): Promise<ShellExit> {
-    return new Promise((resolve) => {
-      const exports = Object.entries(cmd.env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join('');
-      // the spawner's own shell runs a /bin/sh command in its subshell: one exec fewer
-      const body = cmd.shell === SPAWNER_SHELL ? `${cmd.command}\n` : `exec ${quote(cmd.shell)} -c ${quote(cmd.command)}\n`;
+  run(cmd: ShellCommand): Promise<ShellExit | 'unavailable'> {
+    const exports = Object.entries(cmd.env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join('');
+    // the spawner's own shell runs a /bin/sh command in its subshell: one exec fewer
+    const body = cmd.shell === SPAWNER_SHELL ? `${cmd.command}\n` : `exec ${quote(cmd.shell)} -c ${quote(cmd.command)}\n`;
+    try {
       writeInPlace(this.script, `cd -- ${quote(cmd.cwd)} || exit 127\n${exports}${body}`);
+    } catch {
+      this.kill();
+      return Promise.resolve('unavailable');
+    }
+    return new Promise((resolve) => {
       const onAbort = (): void => this.kill();
       cmd.signal.addEventListener('abort', onAbort, { once: true });
       // an idle spawner must not keep this process alive; one running a command must
