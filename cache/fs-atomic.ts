@@ -32,9 +32,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, t
 }
 
 /**
- * The same, with blocking calls: for worker threads and job processes, where a
- * node's commit is a dozen tiny file operations and each async one costs a round
- * trip through libuv's thread pool.
+ * The same, with blocking calls: where nodes run (worker threads, the scheduler's
+ * thread for inline nodes, job processes), a node's commit is a dozen tiny file
+ * operations and each async one costs a round trip through libuv's thread pool.
  */
 const madeDirs = new Set<string>();
 

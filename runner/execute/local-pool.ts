@@ -1,5 +1,7 @@
 // The local executor: a piscina pool of worker threads, one node per worker at a
-// time. Created on first use, so a fully cached run never starts a thread.
+// time, created on first use (a fully cached run never starts a thread). Nodes
+// marked `resources.inline` (command) run on this thread instead: their work is a
+// child process, and the hand-off to a worker and back cost more than they do.
 
 import { rm } from 'node:fs/promises';
 import os from 'node:os';

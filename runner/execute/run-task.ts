@@ -1,4 +1,5 @@
-// Run one node where it was sent (a pool worker thread, a Slurm job): open its
+// Run one node where it was sent (a pool worker thread, the scheduler's own thread
+// for an inline node, a Slurm job): open its
 // inputs from the cache, give it staging folders, run it, and commit what it
 // wrote with the store's atomic protocol. Returns a typed result; never throws
 // for a node's own failure.
@@ -67,7 +68,8 @@ async function runStaged(task: NodeTask, send: (m: TaskMessage) => void, signal:
     const reportDir = path.join(staging, 'report');
     const outDirs: Record<string, string> = Object.fromEntries(Object.keys(task.outputs).map((port) => [port, path.join(staging!, 'out', port)]));
     // a few milliseconds per node are the whole overhead budget: blocking calls for the
-    // tiny steps (this is a worker thread), concurrent reads for the inputs
+    // tiny steps (a thread-pool round trip costs more than the step), concurrent reads
+    // for the inputs
     for (const d of [workDir, reportDir, ...Object.values(outDirs)]) mkdirSync(d, { recursive: true });
     const inputList = await Promise.all(
         Object.entries(task.inputs).map(async ([port, inp]): Promise<{ port: string; handle?: InputHandle; missing?: NodeFailure }> => {
