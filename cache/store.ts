@@ -82,7 +82,7 @@ function shard(hex: string): string {
 
 export class CacheStore {
   readonly root: string;
-  /** object shard folders known to exist (saves a mkdir per stored file) */
+  /** object and view shard folders known to exist (saves a mkdir per stored file) */
   private readonly shards = new Set<string>();
 
   constructor(root: string) {
@@ -389,14 +389,14 @@ export class CacheStore {
 
   /**
    * Copy (reflink where the file system can) an entry's port files into `dest`,
-   * verifying each object (`verify` false: the caller committed them moments ago).
-   * Used to materialise results for people, who may edit them without touching the cache.
+   * verifying each object. Used to materialise results for people, who may edit
+   * them without touching the cache.
    */
-  async copyPortTo(entry: CacheEntry, port: string, dest: string, verify = true): Promise<void> {
+  async copyPortTo(entry: CacheEntry, port: string, dest: string): Promise<void> {
     const pe = entry.outputs[port];
     if (!pe) return;
     for (const [rel, ref] of Object.entries(pe.files)) {
-      const src = verify ? await this.verifiedObject(ref, `${entry.name}.${port}/${rel}`) : this.objectPath(ref.digest);
+      const src = await this.verifiedObject(ref, `${entry.name}.${port}/${rel}`);
       const to = path.join(dest, ...rel.split('/'));
       await mkdir(path.dirname(to), { recursive: true });
       await rm(to, { force: true });
@@ -428,7 +428,8 @@ export class CacheStore {
       objects.push([rel, obj]);
       if (intact) {
         const v = statSync(path.join(dir, ...rel.split('/')), { throwIfNoEntry: false });
-        intact = v !== undefined && v.ino === statSync(obj).ino && v.dev === statSync(obj).dev;
+        const o = v && statSync(obj);
+        intact = v !== undefined && v.ino === o!.ino && v.dev === o!.dev;
       }
     }
     if (intact) return dir;
@@ -450,7 +451,11 @@ export class CacheStore {
         chmodSync(to, 0o444);
       }
     }
-    mkdirSync(path.dirname(dir), { recursive: true });
+    const shardDir = path.dirname(dir);
+    if (!this.shards.has(shardDir)) {
+      mkdirSync(shardDir, { recursive: true });
+      this.shards.add(shardDir);
+    }
     // swap it in; a view already there (stale, or built meanwhile by another run) is moved aside first
     for (let attempt = 0; ; attempt++) {
       try {

@@ -94,16 +94,12 @@ export class Materializer {
     this.ready.catch(() => undefined); // reported by finish()
   }
 
-  /**
-   * A node is done: copy its results now. `fresh`: this process has just
-   * committed the entry (its objects were hashed moments ago), so they are not
-   * read twice to verify them.
-   */
-  add(key: string, entry: CacheEntry, fresh = false): void {
+  /** A node is done: copy its results now (objects are verified as they are copied). */
+  add(key: string, entry: CacheEntry): void {
     const prev = this.copies.get(key);
     if (prev?.entry === entry) return;
     // a key done again (recomputed after a corrupt object) is copied after its earlier copy
-    const done = (prev?.done ?? Promise.resolve()).then(() => this.copy(key, entry, fresh));
+    const done = (prev?.done ?? Promise.resolve()).then(() => this.copy(key, entry));
     done.catch(() => undefined); // reported by finish()
     this.copies.set(key, { entry, done });
   }
@@ -152,7 +148,7 @@ export class Materializer {
     return this.places.get(key) ?? [];
   }
 
-  private async copy(key: string, entry: CacheEntry, fresh: boolean): Promise<void> {
+  private async copy(key: string, entry: CacheEntry): Promise<void> {
     const state = await this.ready;
     const node = this.plan.byKey.get(key);
     if (!node) return;
@@ -162,7 +158,7 @@ export class Materializer {
       if ((rel in this.updates ? this.updates[rel] : state[rel]) === key) continue;
       try {
         await replaceDir(dir, async (fresher) => {
-          for (const port of copiedPorts(node)) await this.store.copyPortTo(entry, port, port === REPORT_PORT ? fresher : path.join(fresher, port), !fresh);
+          for (const port of copiedPorts(node)) await this.store.copyPortTo(entry, port, port === REPORT_PORT ? fresher : path.join(fresher, port));
         });
       } catch (e) {
         if (!(e instanceof CacheError)) throw e;

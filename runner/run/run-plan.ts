@@ -41,7 +41,7 @@ export async function runPlan(opts: RunPlanOptions): Promise<RunPlanResult> {
       ...opts,
       emit: (e) => (e.type === 'run-finished' ? undefined : emit(e)),
       verifyHit: hitVerifier(plan, store, outDir),
-      onNodeDone: (key, entry, fresh) => materializer.add(key, entry, fresh),
+      onNodeDone: (key, entry) => materializer.add(key, entry),
     });
   } finally {
     await Promise.all(Object.values(opts.executors).map((e) => e.close()));

@@ -58,11 +58,8 @@ export interface SchedulerOptions {
    * the node is then recomputed, with a warning.
    */
   verifyHit?(node: PlanNode, entry: CacheEntry): Promise<string | undefined>;
-  /**
-   * A node is done and its entry usable (`fresh`: executed by this run, not
-   * taken from the cache), so its results can be copied out while the run goes on.
-   */
-  onNodeDone?(key: string, entry: CacheEntry, fresh: boolean): void;
+  /** A node is done and its entry usable (executed or cached), so its results can be copied out while the run goes on. */
+  onNodeDone?(key: string, entry: CacheEntry): void;
 }
 
 export interface SchedulerResult {
@@ -191,7 +188,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
       emit({ type: 'node-cached', time: now(), key: n.key });
       const corrupt = await restoreOutputs(run, opts);
       if (corrupt) await recomputeCorrupt(run, corrupt);
-      else opts.onNodeDone?.(n.key, run.entry!, false);
+      else opts.onNodeDone?.(n.key, run.entry!);
     }
   }
 
@@ -252,7 +249,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
         emit({ type: 'node-cached', time: now(), key: run.node.key });
         const corrupt = await restoreOutputs(run, opts);
         if (corrupt) await recomputeCorrupt(run, corrupt);
-        else opts.onNodeDone?.(run.node.key, r.entry, false);
+        else opts.onNodeDone?.(run.node.key, r.entry);
         notify();
         return;
       }
@@ -326,7 +323,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerRes
         run.state = 'executed';
         run.finishedAt = now();
         emit({ type: 'node-finished', time: now(), key: n.key, durationMs: run.durationMs, info: r.entry.info });
-        opts.onNodeDone?.(n.key, r.entry, true);
+        opts.onNodeDone?.(n.key, r.entry);
       } else if (r.failure.kind === 'corrupt-input' && run.retries < MAX_CORRUPT_RETRIES && !aborted()) {
         // recompute the producer whose object was corrupt, then try this node again
         run.retries++;
