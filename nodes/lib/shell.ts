@@ -123,7 +123,7 @@ class Spawner {
 
   private constructor(spawn: typeof import('node:child_process').spawn) {
     this.script = path.join(os.tmpdir(), `softlab-sh-${process.pid}-${++Spawner.count}.sh`);
-    if (Spawner.scripts.size === 0 && Spawner.count === 1) process.once('exit', () => [...Spawner.scripts].forEach(removeQuietlySync));
+    if (Spawner.count === 1) process.once('exit', () => [...Spawner.scripts].forEach(removeQuietlySync));
     Spawner.scripts.add(this.script);
     // each request line runs the script in a subshell; its exit status goes to fd 3,
     // after an end mark on stdout and stderr (the caller waits for all three)

@@ -34,10 +34,25 @@ function withTensors<T>(infos: TensorInfo[], f: (ts: tf.Tensor[]) => T): T {
   }
 }
 
+/** The attributes both convolution-gradient kernels get; only NHWC is supported. */
+interface ConvGradAttrs {
+  strides: number | [number, number];
+  pad: PadParam;
+  dataFormat: string;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: number[];
+  inputShape: number[];
+}
+
+function convGradAttrs(kernel: string, attrs: NamedAttrMap | undefined): ConvGradAttrs {
+  const a = attrs as unknown as ConvGradAttrs;
+  if (a.dataFormat && a.dataFormat !== 'NHWC') throw new Error(`${kernel}: only NHWC is supported, got ${a.dataFormat}`);
+  return a;
+}
+
 function filterGradKernel({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap }): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as { strides: number | [number, number]; pad: PadParam; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: number[] };
-  if (a.dataFormat && a.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter: only NHWC is supported, got ${a.dataFormat}`);
+  const a = convGradAttrs('Conv2DBackpropFilter', attrs);
   return withTensors([x, dy], ([xt, dyt]) => {
     const g = convGeometry(tf, xt.shape, a.filterShape, a.strides, a.pad, 1, a.dimRoundingMode);
     return conv2dFilterGrad(tf, xt as Tensor4D, dyt as Tensor4D, g);
@@ -46,8 +61,7 @@ function filterGradKernel({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs
 
 function inputGradKernel({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap }): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as unknown as { strides: number | [number, number]; pad: PadParam; dataFormat: string; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: number[] };
-  if (a.dataFormat && a.dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput: only NHWC is supported, got ${a.dataFormat}`);
+  const a = convGradAttrs('Conv2DBackpropInput', attrs);
   return withTensors([dy, filter], ([dyt, ft]) => {
     const g = convGeometry(tf, a.inputShape, ft.shape, a.strides, a.pad, 1, a.dimRoundingMode);
     return conv2dInputGrad(tf, dyt as Tensor4D, ft as Tensor4D, g);
